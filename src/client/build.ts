@@ -1,0 +1,55 @@
+// Compiles a job's client features into one undici dispatcher, once at load:
+// an Agent (or what a feature puts in its place) composed with the features'
+// interceptors in Prometheus's layer order.
+import { Agent, type Dispatcher } from 'undici'
+import type { JobConfig } from '../config/types.js'
+import type { ClientBuilder, ConnectOptions, DispatcherOptions, Interceptor } from './feature.js'
+
+export interface JobClient {
+  readonly dispatcher: Dispatcher
+  close (): Promise<void>
+}
+
+/** Keep-alive like Prometheus's transport (idle conns are kept); capped by the server's own hint. */
+const KEEP_ALIVE_MS = 60_000
+
+function defaultDispatcher ({ connect, allowH2 }: DispatcherOptions): Dispatcher {
+  return new Agent({
+    connect: { ...connect },
+    allowH2,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: 5 * 60_000,
+    // The probe's own deadline bounds every wait; these are a backstop.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  })
+}
+
+export async function buildClient (job: JobConfig): Promise<JobClient> {
+  const layers: Array<{ layer: number, seq: number, interceptor: Interceptor }> = []
+  const closers: Array<() => void | Promise<void>> = []
+  let factory = defaultDispatcher
+  const connect: ConnectOptions = {}
+  const builder: ClientBuilder = {
+    job: job.name,
+    scheme: job.scheme,
+    connect,
+    allowH2: false,
+    use: (layer, interceptor) => { layers.push({ layer, seq: layers.length, interceptor }) },
+    setDispatcher: (f) => { factory = f },
+    onClose: (fn) => { closers.push(fn) },
+  }
+  for (const { feature, settings } of job.client) await feature.compile?.(settings, builder)
+
+  const base = factory({ connect, allowH2: builder.allowH2 })
+  // compose(a, b): b sees the request first, so the innermost layer goes first.
+  const ordered = layers.sort((x, y) => y.layer - x.layer || x.seq - y.seq).map((l) => l.interceptor)
+  const dispatcher = ordered.length === 0 ? base : base.compose(ordered)
+  return {
+    dispatcher,
+    async close () {
+      await base.close()
+      for (const fn of closers) await fn()
+    },
+  }
+}

@@ -1,0 +1,66 @@
+// The contract between the core and the plugins that shape a job's HTTP client
+// (auth, TLS, proxy, ...). A feature owns some keys of a scrape config, decodes
+// and validates them once at load, and compiles them into the job's client.
+import type { ConnectionOptions } from 'node:tls'
+import type { Dispatcher } from 'undici'
+import type { MapCursor } from '../config/cursor.js'
+
+/**
+ * Where an interceptor sits in the chain, outermost first; the order of
+ * Prometheus's RoundTripper layers (prometheus/common config/http_config.go).
+ */
+export const Layer = {
+  Headers: 10,
+  CrossHostStrip: 20,
+  OAuth2: 30,
+  BasicAuth: 40,
+  Authorization: 50,
+  Transport: 60,
+} as const
+
+export type Interceptor = Dispatcher.DispatcherComposeInterceptor
+
+/** TLS options for connections to the job's targets (undici's `connect`). */
+export type ConnectOptions = Pick<ConnectionOptions,
+  'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion' | 'maxVersion' | 'checkServerIdentity'>
+
+export interface DispatcherOptions {
+  connect: ConnectOptions
+  allowH2: boolean
+}
+
+/** What a feature's compile step may contribute to a job's client. */
+export interface ClientBuilder {
+  readonly job: string
+  readonly scheme: 'http' | 'https'
+  readonly connect: ConnectOptions
+  allowH2: boolean
+  /** Adds an interceptor at `layer` (see Layer). */
+  use (layer: number, interceptor: Interceptor): void
+  /** Replaces the base dispatcher (a proxy feature does this). */
+  setDispatcher (factory: (options: DispatcherOptions) => Dispatcher): void
+  /** Runs when the job's client is closed (reload, shutdown). */
+  onClose (fn: () => void | Promise<void>): void
+}
+
+export interface ClientFeature<S = unknown> {
+  readonly name: string
+  /** The scrape-config keys this feature owns; every other feature and the core leave them alone. */
+  readonly keys: readonly string[]
+  /**
+   * Decodes and validates the feature's keys of one job, throwing ConfigError
+   * (via the cursor) with Prometheus's message. Returns undefined when the job
+   * does not use the feature.
+   */
+  decode (job: MapCursor): S | undefined
+  /** Load-time compile: read what must be read once, contribute to the client. */
+  compile? (settings: S, client: ClientBuilder): void | Promise<void>
+  /** Settings as /config shows them: secrets already hidden by their type. */
+  describe? (settings: S): Record<string, unknown>
+}
+
+/** A helper for features: fails if more than one of `keys` is set. */
+export function atMostOne (job: MapCursor, keys: readonly string[], message: string): void {
+  const set = keys.filter((k) => job.set(k))
+  if (set.length > 1) throw job.at(set[1] as string).error(message)
+}

@@ -1,0 +1,37 @@
+// The validated, typed shape of a gateway config. Produced once at load by
+// load.ts; nothing on the probe path re-checks what these types promise.
+import type { ClientFeature } from '../client/feature.js'
+
+export interface GlobalConfig {
+  scrapeInterval: number // ms
+  scrapeTimeout: number // ms
+  bodySizeLimit: number // bytes, 0 = none
+}
+
+export interface JobConfig {
+  name: string
+  /** Where the job is in its file, for messages. */
+  line: number
+  scheme: 'http' | 'https'
+  metricsPath: string
+  /** `params`, keys sorted, repeated values in order (Go's url.Values.Encode). */
+  params: ReadonlyArray<readonly [string, readonly string[]]>
+  scrapeInterval: number // ms
+  scrapeTimeout: number // ms
+  bodySizeLimit: number // bytes, 0 = none
+  enableCompression: boolean
+  /** Prometheus's Accept for the job's scrape_protocols, used when the caller sends none. */
+  accept: string
+  /** Targets of static_configs; when non-empty, the only targets the job may be probed at. */
+  targets: readonly string[]
+  /** The job's settings for each client feature that it uses. */
+  client: ReadonlyArray<{ feature: ClientFeature, settings: unknown }>
+}
+
+export interface GatewayConfig {
+  file: string
+  global: GlobalConfig
+  jobs: readonly JobConfig[]
+  /** Keys that loaded but mean nothing to a gateway (relabeling, SD, ...): `path` each. */
+  ignored: readonly string[]
+}

@@ -1,0 +1,51 @@
+// The one registry of coded errors. Every failure a caller can see has a stable
+// code (in the one-line body, the probe log line and the probe metrics' result
+// label) and a status. test/errors.test.ts ties codes to statuses and README.
+import createError from '@fastify/error'
+
+export const Errors = {
+  // The caller's request is wrong.
+  BAD_PARAM: createError('SG_BAD_PARAM', '%s', 400),
+  UNKNOWN_JOB: createError('SG_UNKNOWN_JOB', 'unknown job %s', 400),
+  BAD_TARGET: createError('SG_BAD_TARGET', '%s', 400),
+  BAD_TIMEOUT_HEADER: createError('SG_BAD_TIMEOUT_HEADER', 'Failed to parse timeout from Prometheus header: %s', 400),
+  TARGET_FORBIDDEN: createError('SG_TARGET_FORBIDDEN', 'target %s is not allowed for job %s', 403),
+
+  // The gateway's own misconfiguration, found at scrape time.
+  CREDENTIALS: createError('SG_CREDENTIALS', '%s', 500),
+
+  // A reload asked for over HTTP failed; the previous config stays in use.
+  CONFIG_RELOAD: createError('SG_CONFIG_RELOAD', 'failed to reload config: %s', 500),
+
+  // The gateway cannot take more work right now.
+  OVERLOADED: createError('SG_OVERLOADED', 'the gateway is overloaded, retry later', 503),
+  NOT_FOUND: createError('SG_NOT_FOUND', 'no route %s; try /probe?job=JOB&target=HOST:PORT', 404),
+
+  // The scrape failed.
+  UPSTREAM_TIMEOUT: createError('SG_UPSTREAM_TIMEOUT', 'scrape timed out after %s (%s)', 504),
+  UPSTREAM_CONNECT: createError('SG_UPSTREAM_CONNECT', '%s', 502),
+  UPSTREAM_TLS: createError('SG_UPSTREAM_TLS', '%s', 502),
+  UPSTREAM_STATUS: createError('SG_UPSTREAM_STATUS', 'upstream returned %s', 502),
+  UPSTREAM_BODY: createError('SG_UPSTREAM_BODY', '%s', 502),
+  UPSTREAM_DECODE: createError('SG_UPSTREAM_DECODE', '%s', 502),
+  BODY_SIZE_LIMIT: createError('SG_BODY_SIZE_LIMIT', 'body size limit exceeded (%s)', 502),
+  PROXY: createError('SG_PROXY', '%s', 502),
+  OAUTH2_TOKEN: createError('SG_OAUTH2_TOKEN', '%s', 502),
+} as const
+
+export type ErrorCode = ReturnType<(typeof Errors)[keyof typeof Errors]>['code']
+
+export interface CodedError extends Error {
+  code: string
+  statusCode?: number
+}
+
+export function isCoded (err: unknown): err is CodedError & { statusCode: number } {
+  return err instanceof Error &&
+    typeof (err as CodedError).code === 'string' &&
+    (err as CodedError).code.startsWith('SG_') &&
+    typeof (err as CodedError).statusCode === 'number'
+}
+
+/** Every code the gateway can answer with, for docs and the uniqueness test. */
+export const ALL_CODES: readonly string[] = Object.values(Errors).map((E) => E().code)

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The scrape-gateway command: flags in the exporter convention, signals, listen.
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { buildServer } from './server.js'
+import { PACKAGE_ROOT, VERSION } from './version.js'
+
+const DEFAULT_LISTEN = ':9462'
+const DEFAULT_CONFIG = path.join(PACKAGE_ROOT, 'config', 'scrape-gateway.yml')
+
+const USAGE = `usage: scrape-gateway [flags]
+
+  --config.file=FILE         gateway config, Prometheus scrape_configs shape (default: ${DEFAULT_CONFIG})
+  --web.listen-address=ADDR  address to listen on (default: ${DEFAULT_LISTEN})
+  --log.level=LEVEL          debug, info, warn or error (default: info)
+  --timeout-offset=SECONDS   subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (default: 0.5)
+  --config.check             load and validate the config, print the result, exit 0 (valid) or 1
+  --version                  print the version
+  --help                     this text
+`
+
+export function parseListenAddress (addr: string): { host: string, port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr)
+  if (m === null) throw new Error(`invalid --web.listen-address ${JSON.stringify(addr)}: want [host]:port`)
+  const host = m[1] ?? m[2] ?? ''
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(m[3]) }
+}
+
+async function main (): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'config.file': { type: 'string', default: DEFAULT_CONFIG },
+      'web.listen-address': { type: 'string', default: DEFAULT_LISTEN },
+      'log.level': { type: 'string', default: 'info' },
+      'timeout-offset': { type: 'string', default: '0.5' },
+      'config.check': { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) { process.stdout.write(USAGE); return 0 }
+  if (values.version) { process.stdout.write(`scrape-gateway ${VERSION}\n`); return 0 }
+  const timeoutOffsetSeconds = Number(values['timeout-offset'])
+  if (!Number.isFinite(timeoutOffsetSeconds) || timeoutOffsetSeconds < 0) throw new Error(`invalid --timeout-offset ${values['timeout-offset']}`)
+  const configFile = values['config.file']
+
+  if (values['config.check']) {
+    try {
+      const app = await buildServer({ configFile, logLevel: false })
+      const jobs = app.gateway.config.jobs.length
+      await app.close()
+      process.stdout.write(`SUCCESS: ${configFile} is valid (${jobs} job${jobs === 1 ? '' : 's'})\n`)
+      return 0
+    } catch (err) {
+      process.stderr.write(`FAILED: ${(err as Error).message}\n`)
+      return 1
+    }
+  }
+
+  const listen = parseListenAddress(values['web.listen-address'])
+  let app
+  try {
+    app = await buildServer({ configFile, logLevel: values['log.level'], timeoutOffsetSeconds })
+  } catch (err) {
+    process.stderr.write(`error loading config: ${(err as Error).message}\n`)
+    return 1
+  }
+  const server = app
+  process.on('SIGHUP', () => { server.reloadConfig().catch(() => { /* logged; the old config stays */ }) })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.log.info({ signal }, 'shutting down')
+      server.close().then(() => process.exit(0), () => process.exit(1))
+    })
+  }
+  await server.listen(listen)
+  server.log.info({ version: VERSION, config: configFile, jobs: server.gateway.config.jobs.length }, 'scrape-gateway started')
+  return -1 // keep running
+}
+
+main().then((code) => { if (code >= 0) process.exit(code) }, (err: Error) => {
+  process.stderr.write(`scrape-gateway: ${err.message}\n`)
+  process.exit(2)
+})

@@ -1,0 +1,35 @@
+// Operational routes: /metrics, /-/healthy, /-/ready, /-/reload, /config.
+import type { FastifyInstance } from 'fastify'
+import type { GatewayState } from '../state.js'
+import type { GatewayMetrics } from '../metrics.js'
+import { describeConfig } from '../config/describe.js'
+import { Errors } from '../errors.js'
+
+export interface OpsRouteOptions {
+  state: GatewayState
+  metrics: GatewayMetrics
+  reload: () => Promise<void>
+}
+
+export async function opsRoutes (app: FastifyInstance, { state, metrics, reload }: OpsRouteOptions): Promise<void> {
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+  app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('scrape-gateway is Healthy.\n'))
+  app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('scrape-gateway is Ready.\n'))
+  // Prometheus answers reload on POST and PUT.
+  app.route({
+    method: ['POST', 'PUT'],
+    url: '/-/reload',
+    handler: async (_request, reply) => {
+      try {
+        await reload()
+      } catch (err) {
+        throw new Errors.CONFIG_RELOAD((err as Error).message)
+      }
+      return reply.type('text/plain').send('configuration reloaded\n')
+    },
+  })
+  app.get('/config', async (_request, reply) => reply.type('application/json').send(JSON.stringify(describeConfig(state.config), null, 2) + '\n'))
+}

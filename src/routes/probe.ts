@@ -1,0 +1,75 @@
+// GET /probe?job=J&target=T: the gateway's one real route.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Errors } from '../errors.js'
+import type { GatewayState } from '../state.js'
+import type { GatewayMetrics } from '../metrics.js'
+import { Probe } from '../scrape/probe.js'
+import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
+import { targetKey, validateTarget } from '../scrape/target.js'
+
+export interface ProbeRouteOptions {
+  state: GatewayState
+  metrics: GatewayMetrics
+  /** Subtracted from the caller's scrape timeout header, like blackbox_exporter's --timeout-offset. */
+  timeoutOffsetMs: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once job and target are known, so error lines and logs can name them. */
+    probe?: { job: string, target: string }
+  }
+}
+
+function param (query: Record<string, unknown>, name: string): string {
+  const v = query[name]
+  if (v === undefined || v === '') throw new Errors.BAD_PARAM(`${name === 'target' ? 'Target' : 'Job'} parameter is missing`)
+  if (typeof v !== 'string') throw new Errors.BAD_PARAM(`${name} parameter must be given once`)
+  return v
+}
+
+export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions): Promise<void> {
+  const { state, metrics, timeoutOffsetMs } = opts
+
+  app.get('/probe', async (request: FastifyRequest, reply: FastifyReply) => {
+    const query = request.query as Record<string, unknown>
+    const jobName = param(query, 'job')
+    const target = param(query, 'target')
+    const job = state.job(jobName)
+    if (job === undefined) throw new Errors.UNKNOWN_JOB(JSON.stringify(jobName))
+    request.probe = { job: jobName, target }
+    try {
+      validateTarget(target, job.config.scheme)
+    } catch (err) {
+      throw new Errors.BAD_TARGET((err as Error).message)
+    }
+    if (job.allowed !== undefined && !job.allowed.has(targetKey(target))) {
+      throw new Errors.TARGET_FORBIDDEN(JSON.stringify(target), JSON.stringify(jobName))
+    }
+    const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
+
+    const probe = new Probe(job, target, timeoutMs)
+    const started = process.hrtime.bigint()
+    metrics.inFlight.inc()
+    reply.raw.once('close', () => {
+      const finished = reply.raw.writableFinished
+      probe.cancel()
+      void probe.done.then(({ bytes, error }) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9
+        const result = error !== undefined ? (error as { code?: string }).code ?? 'error' : finished ? 'success' : 'canceled'
+        metrics.inFlight.dec()
+        metrics.probes.inc({ job: jobName, result })
+        metrics.duration.observe({ job: jobName }, seconds)
+        metrics.bodyBytes.inc({ job: jobName }, bytes)
+        const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result }
+        if (error === undefined && finished) request.log.info(line, 'probe')
+        else request.log.warn({ ...line, err: error?.message }, 'probe failed')
+      })
+    })
+
+    const res = await probe.start(request.headers.accept)
+    if (res.contentType !== undefined) reply.header('content-type', res.contentType)
+    if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding)
+    return reply.send(res.body)
+  })
+}

@@ -1,0 +1,43 @@
+// A job ready to probe: its config, its compiled client, and every part of the
+// upstream request that does not depend on the probe (path, base headers).
+import type { JobConfig } from '../config/types.js'
+import { buildClient, type JobClient } from '../client/build.js'
+import { VERSION } from '../version.js'
+
+export interface CompiledJob {
+  readonly config: JobConfig
+  readonly client: JobClient
+  /** metrics_path + `?` + params, escaped as Go's url.URL.String() does. */
+  readonly path: string
+  readonly baseHeaders: Readonly<Record<string, string>>
+  /** When set, the only targets this job may be probed at. */
+  readonly allowed: ReadonlySet<string> | undefined
+}
+
+export const USER_AGENT = `scrape-gateway/${VERSION}`
+
+// Go's url.QueryEscape: like encodeURIComponent, but space is `+` and !'()* are escaped.
+function queryEscape (s: string): string {
+  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+}
+
+export function requestPath (metricsPath: string, params: JobConfig['params']): string {
+  const url = new URL('http://h')
+  url.pathname = metricsPath
+  const query = params.flatMap(([k, vs]) => vs.map((v) => `${queryEscape(k)}=${queryEscape(v)}`)).join('&')
+  return query === '' ? url.pathname : `${url.pathname}?${query}`
+}
+
+export async function compileJob (config: JobConfig): Promise<CompiledJob> {
+  return {
+    config,
+    client: await buildClient(config),
+    path: requestPath(config.metricsPath, config.params),
+    baseHeaders: {
+      accept: config.accept,
+      'accept-encoding': config.enableCompression ? 'gzip' : 'identity',
+      'user-agent': USER_AGENT,
+    },
+    allowed: config.targets.length > 0 ? new Set(config.targets) : undefined,
+  }
+}

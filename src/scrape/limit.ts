@@ -1,0 +1,32 @@
+// The last stage of the relay: counts decoded bytes, enforces body_size_limit
+// (Prometheus fails when the bytes read reach the limit), and turns whatever
+// error ends the pipeline into the gateway's coded error.
+import { Transform, type TransformCallback } from 'node:stream'
+import { Errors } from '../errors.js'
+import { formatBase2Bytes } from '../config/bytes.js'
+
+export class BodyLimit extends Transform {
+  bytes = 0
+
+  constructor (
+    private readonly limit: number,
+    private readonly classify: (err: Error) => Error,
+  ) {
+    super()
+  }
+
+  override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length
+    if (this.limit > 0 && this.bytes >= this.limit) {
+      done(new Errors.BODY_SIZE_LIMIT(`body_size_limit ${formatBase2Bytes(this.limit)}`))
+      return
+    }
+    done(null, chunk)
+  }
+
+  // pipeline() destroys every stage with the first error; the error this
+  // stream emits is the one its consumer (the reply) sees, so map it here.
+  override _destroy (err: Error | null, done: (error?: Error | null) => void): void {
+    done(err === null ? null : this.classify(err))
+  }
+}

@@ -1,0 +1,109 @@
+// One scrape on behalf of a caller: GET scheme://target/metrics_path?params
+// through the job's client, under one deadline that covers connect, TLS,
+// headers and the whole body. Success is a 200 whose body is relayed as a
+// stream (gunzipped, counted, limited); everything else is a coded error.
+import { STATUS_CODES } from 'node:http'
+import { pipeline, type Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import type { CompiledJob } from './job.js'
+import { BodyLimit } from './limit.js'
+import { classify, DeadlineExceeded } from './classify.js'
+import { TIMEOUT_HEADER } from './timeout.js'
+import { formatSeconds } from '../config/duration.js'
+import { Errors } from '../errors.js'
+
+export interface ProbeResponse {
+  /** The upstream Content-Type, verbatim (undefined when the target sent none). */
+  contentType: string | undefined
+  /** Content-Encoding to relay: set only for encodings the gateway does not decode. */
+  contentEncoding: string | undefined
+  /** The decoded body; errors on it are already coded. */
+  body: Readable
+}
+
+export interface ProbeOutcome {
+  bytes: number
+  error: Error | undefined
+}
+
+export class Probe {
+  readonly #controller = new AbortController()
+  readonly #timer: NodeJS.Timeout
+  #limit: BodyLimit | undefined
+  #settled = false
+  #resolveDone!: (o: ProbeOutcome) => void
+  /** Resolves once the probe is over: relayed, failed or cancelled. */
+  readonly done: Promise<ProbeOutcome> = new Promise((resolve) => { this.#resolveDone = resolve })
+
+  constructor (
+    readonly job: CompiledJob,
+    readonly target: string,
+    readonly timeoutMs: number,
+  ) {
+    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs)
+    this.#timer.unref()
+  }
+
+  /** The caller went away: stop the upstream request, whatever stage it is in. */
+  cancel (): void {
+    if (!this.#settled) this.#controller.abort(new Error('the caller closed the connection'))
+  }
+
+  #finish (error: Error | undefined): void {
+    if (this.#settled) return
+    this.#settled = true
+    clearTimeout(this.#timer)
+    this.#resolveDone({ bytes: this.#limit?.bytes ?? 0, error })
+  }
+
+  /** Sends the request; resolves when a 200's headers arrived, rejects with a coded error otherwise. */
+  async start (accept: string | undefined): Promise<ProbeResponse> {
+    const { job } = this
+    const headers: Record<string, string> = {
+      ...job.baseHeaders,
+      [TIMEOUT_HEADER]: formatSeconds(this.timeoutMs),
+    }
+    if (accept !== undefined && accept !== '') headers.accept = accept
+
+    let res
+    try {
+      res = await job.client.dispatcher.request({
+        origin: `${job.config.scheme}://${this.target}`,
+        path: job.path,
+        method: 'GET',
+        headers,
+        signal: this.#controller.signal,
+      })
+    } catch (err) {
+      const coded = classify(err as Error, 'connect', this.timeoutMs)
+      this.#finish(coded)
+      throw coded
+    }
+
+    if (res.statusCode !== 200) {
+      // Read and drop the body so the connection can be reused.
+      res.body.dump().catch(() => {})
+      const err = new Errors.UPSTREAM_STATUS(`${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}`.trim())
+      this.#finish(err)
+      throw err
+    }
+
+    const encoding = headerValue(res.headers['content-encoding'])
+    const gzip = encoding === 'gzip'
+    const limit = new BodyLimit(job.config.bodySizeLimit, (err) => classify(err, 'body', this.timeoutMs))
+    this.#limit = limit
+    const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip(), limit] : [limit]
+    pipeline(res.body, ...stages as [NodeJS.ReadWriteStream], (err) => {
+      this.#finish(err == null ? undefined : classify(err, 'body', this.timeoutMs))
+    })
+    return {
+      contentType: headerValue(res.headers['content-type']),
+      contentEncoding: gzip ? undefined : encoding,
+      body: limit,
+    }
+  }
+}
+
+function headerValue (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}

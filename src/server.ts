@@ -1,0 +1,112 @@
+// buildServer(): a Fastify instance with the client features, the loaded
+// config and every route registered. It never listens: main.ts does, tests use
+// port 0 or inject().
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import underPressure from '@fastify/under-pressure'
+import clientRegistry from '../plugins/client-registry.js'
+import auth from '../plugins/auth.js'
+import tls from '../plugins/tls.js'
+import { Errors, isCoded } from './errors.js'
+import { GatewayMetrics } from './metrics.js'
+import { GatewayState } from './state.js'
+import { probeRoute } from './routes/probe.js'
+import { opsRoutes } from './routes/ops.js'
+
+export interface ServerOptions {
+  /** The gateway config file (Prometheus scrape_configs shape). */
+  configFile: string
+  /** pino level, or false to log nothing (tests). */
+  logLevel?: string | false
+  /** Seconds subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (blackbox_exporter's --timeout-offset). */
+  timeoutOffsetSeconds?: number
+  /** Event-loop delay above which requests are shed with 503 (ms, 0 = never). */
+  maxEventLoopDelayMs?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: GatewayState
+    reloadConfig: () => Promise<void>
+  }
+}
+
+// Secrets never reach the log, whatever a log call is handed.
+const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]',
+  'headers.authorization', 'headers.cookie', 'headers["proxy-authorization"]',
+]
+
+function loggerOptions (level: string | false): FastifyServerOptions['logger'] {
+  if (level === false) return false
+  return { level, redact: { paths: REDACT, censor: '<secret>' } }
+}
+
+function oneLine (s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+export async function buildServer (options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(options.logLevel ?? 'info'),
+    // The probe route writes one line per probe itself, with job and target.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Probes are GETs with two short parameters; nothing needs more.
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  })
+  const metrics = new GatewayMetrics()
+
+  app.setErrorHandler((err: Error & { statusCode?: number, code?: string }, request, reply) => {
+    const status = isCoded(err) ? err.statusCode : (err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500)
+    const code = err.code ?? 'SG_INTERNAL'
+    const where = request.probe === undefined ? '' : ` [job=${JSON.stringify(request.probe.job)} target=${JSON.stringify(request.probe.target)}]`
+    if (status >= 500 && !isCoded(err)) request.log.error({ err }, 'unexpected error')
+    else if (request.probe === undefined) request.log.info({ code, url: request.url, status }, oneLine(err.message))
+    reply.removeHeader('content-encoding')
+    return reply.code(status).type('text/plain; charset=utf-8').send(`${code}: ${oneLine(err.message)}${where}\n`)
+  })
+  app.setNotFoundHandler((request) => {
+    throw new Errors.NOT_FOUND(`${request.method} ${request.url.split('?')[0]}`)
+  })
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs ?? 1000,
+    retryAfter: 10,
+    customError: Errors.OVERLOADED as unknown as ErrorConstructor,
+  })
+  await app.register(clientRegistry)
+  await app.register(tls)
+  await app.register(auth)
+
+  const state = new GatewayState(options.configFile, app.clientFeatures, app.log)
+  app.decorate('gateway', state)
+  try {
+    await state.load()
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  metrics.reloadSuccess.set(1)
+  metrics.reloadTimestamp.set(Date.now() / 1000)
+  metrics.jobs.set(state.config.jobs.length)
+
+  const reload = async (): Promise<void> => {
+    try {
+      await state.load()
+    } catch (err) {
+      metrics.reloadSuccess.set(0)
+      app.log.error({ err: (err as Error).message }, 'reload failed; the previous configuration stays in use')
+      throw err
+    }
+    metrics.reloadSuccess.set(1)
+    metrics.reloadTimestamp.set(Date.now() / 1000)
+    metrics.jobs.set(state.config.jobs.length)
+    app.log.info({ jobs: state.config.jobs.length }, 'configuration reloaded')
+  }
+  app.decorate('reloadConfig', reload)
+
+  await app.register(probeRoute, { state, metrics, timeoutOffsetMs: (options.timeoutOffsetSeconds ?? 0.5) * 1000 })
+  await app.register(opsRoutes, { state, metrics, reload })
+  app.addHook('onClose', async () => { await state.close() })
+  return app
+}

@@ -1,0 +1,61 @@
+// The loaded configuration and the jobs compiled from it. A reload compiles
+// the new config completely before swapping it in; a bad one leaves the old
+// one serving. Old clients are closed after the swap, gracefully (undici's
+// close() lets in-flight requests finish).
+import type { FastifyBaseLogger } from 'fastify'
+import { loadConfig, type FeatureSet } from './config/load.js'
+import type { GatewayConfig } from './config/types.js'
+import { compileJob, type CompiledJob } from './scrape/job.js'
+
+export class GatewayState {
+  #config: GatewayConfig | undefined
+  #jobs = new Map<string, CompiledJob>()
+
+  constructor (
+    readonly file: string,
+    private readonly features: FeatureSet,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  get config (): GatewayConfig {
+    if (this.#config === undefined) throw new Error('configuration not loaded')
+    return this.#config
+  }
+
+  job (name: string): CompiledJob | undefined {
+    return this.#jobs.get(name)
+  }
+
+  /** Loads and compiles the config file, then swaps it in. Throws (keeping the old state) on any error. */
+  async load (): Promise<void> {
+    const config = loadConfig(this.file, this.features)
+    const jobs = new Map<string, CompiledJob>()
+    try {
+      for (const job of config.jobs) jobs.set(job.name, await compileJob(job))
+    } catch (err) {
+      await closeAll(jobs)
+      throw err
+    }
+    const old = this.#jobs
+    this.#config = config
+    this.#jobs = jobs
+    if (config.ignored.length > 0) {
+      this.log.info({ keys: config.ignored }, 'config keys that only matter to Prometheus are ignored')
+    }
+    for (const job of config.jobs) {
+      if (job.targets.length === 0 && job.client.length > 0) {
+        this.log.warn({ job: job.name }, 'job has client settings but no static_configs targets: it can be probed at any target')
+      }
+    }
+    await closeAll(old)
+  }
+
+  async close (): Promise<void> {
+    await closeAll(this.#jobs)
+    this.#jobs = new Map()
+  }
+}
+
+async function closeAll (jobs: Map<string, CompiledJob>): Promise<void> {
+  await Promise.all([...jobs.values()].map(async (j) => { await j.client.close() }))
+}
