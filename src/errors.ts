@@ -29,6 +29,8 @@ export const Errors = {
   UPSTREAM_BODY: createError('SG_UPSTREAM_BODY', '%s', 502),
   UPSTREAM_DECODE: createError('SG_UPSTREAM_DECODE', '%s', 502),
   BODY_SIZE_LIMIT: createError('SG_BODY_SIZE_LIMIT', 'body size limit exceeded (%s)', 502),
+  UPSTREAM_REDIRECT: createError('SG_UPSTREAM_REDIRECT', '%s', 502),
+  PROXY: createError('SG_PROXY', '%s', 502),
 } as const
 
 export type ErrorCode = ReturnType<(typeof Errors)[keyof typeof Errors]>['code']

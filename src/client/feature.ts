@@ -15,6 +15,8 @@ export const Layer = {
   OAuth2: 30,
   BasicAuth: 40,
   Authorization: 50,
+  /** Redirects are followed below the auth layers: each hop carries the headers they set, and the redirect layer strips credentials on cross-host hops. */
+  Redirect: 55,
   Transport: 60,
 } as const
 
