@@ -14,7 +14,8 @@ export class ConfigError extends Error {
     readonly keyPath: string,
     readonly detail: string,
   ) {
-    super(`${file}:${line}:${col}: ${keyPath === '' ? '' : keyPath + ': '}${detail}`)
+    // Line 0: about the file as a whole (it cannot be read), not a place in it.
+    super(`${line === 0 ? file : `${file}:${line}:${col}`}: ${keyPath === '' ? '' : keyPath + ': '}${detail}`)
     this.name = 'ConfigError'
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import type { ClientFeature } from '../client/feature.js'
 import { ConfigError, Cursor, type MapCursor, type Source } from './cursor.js'
+import { goFileError } from './files.js'
 import type { GatewayConfig, GlobalConfig, JobConfig } from './types.js'
 import { targetKey, validateTarget } from '../scrape/target.js'
 import {
@@ -58,7 +59,8 @@ export function parseConfig (text: string, file: string, features: FeatureSet): 
   const src: Source = { file, dir: path.dirname(path.resolve(file)), doc, lines }
   const first = doc.errors[0]
   if (first !== undefined) {
-    const at = first.linePos?.[0] ?? { line: 1, col: 1 }
+    // linePos is only filled in with prettyErrors; pos is always there.
+    const at = lines.linePos(first.pos[0])
     throw new ConfigError(file, at.line, at.col, '', `yaml: ${first.message.split('\n')[0]}`)
   }
   const ignored: string[] = []
@@ -92,7 +94,7 @@ export function loadConfig (file: string, features: FeatureSet): GatewayConfig {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${(err as Error).message}`)
+    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${goFileError(err, file)}`)
   }
   return parseConfig(text, file, features)
 }
@@ -114,7 +116,8 @@ function decodeGlobal (g: MapCursor, ignored: string[]): GlobalConfig {
     if (GLOBAL_IGNORED.includes(key)) ignored.push(`global.${key}`)
     else if (!known.includes(key)) throw unknownField(g, key)
   }
-  const scrapeInterval = g.set('scrape_interval') ? g.at('scrape_interval').duration() : DEFAULT_SCRAPE_INTERVAL
+  // As in Prometheus, an explicit 0 means unset.
+  const scrapeInterval = (g.set('scrape_interval') ? g.at('scrape_interval').duration() : 0) || DEFAULT_SCRAPE_INTERVAL
   let scrapeTimeout = g.set('scrape_timeout') ? g.at('scrape_timeout').duration() : 0
   if (scrapeTimeout > scrapeInterval) throw g.at('scrape_timeout').error('global scrape timeout greater than scrape interval')
   if (scrapeTimeout === 0) scrapeTimeout = Math.min(DEFAULT_SCRAPE_TIMEOUT, scrapeInterval)
@@ -156,16 +159,13 @@ function decodeJob (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, fea
   const scheme = m.set('scheme') ? m.at('scheme').string() : 'http'
   if (scheme !== 'http' && scheme !== 'https') throw m.at('scheme').error(`scheme must be "http" or "https", got "${scheme}"`)
 
-  const scrapeInterval = m.set('scrape_interval') ? m.at('scrape_interval').duration() : global.scrapeInterval
-  let scrapeTimeout: number
-  if (m.set('scrape_timeout')) {
-    scrapeTimeout = m.at('scrape_timeout').duration()
-    if (scrapeTimeout > scrapeInterval) {
-      throw m.at('scrape_timeout').error(`scrape timeout greater than scrape interval for scrape config with job name "${name}"`)
-    }
-  } else {
-    scrapeTimeout = Math.min(global.scrapeTimeout, scrapeInterval)
+  // As in Prometheus's ScrapeConfig.Validate, an explicit 0 means unset.
+  const scrapeInterval = (m.set('scrape_interval') ? m.at('scrape_interval').duration() : 0) || global.scrapeInterval
+  let scrapeTimeout = m.set('scrape_timeout') ? m.at('scrape_timeout').duration() : 0
+  if (scrapeTimeout > scrapeInterval) {
+    throw m.at('scrape_timeout').error(`scrape timeout greater than scrape interval for scrape config with job name "${name}"`)
   }
+  if (scrapeTimeout === 0) scrapeTimeout = Math.min(global.scrapeTimeout, scrapeInterval)
   if (scrapeTimeout === 0) throw m.at('scrape_timeout').error('scrape timeout cannot be 0')
 
   const protocols = m.set('scrape_protocols')

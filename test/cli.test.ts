@@ -1,0 +1,201 @@
+// The command as an operator runs it: `node --import tsx src/main.ts` in a
+// child process, flags, exit codes, signals (SIGTERM, SIGHUP reload).
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { writeConfig } from './helpers/gateway.js'
+import { metricsHandler, refusedPort, startHttpTarget } from './helpers/targets.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const DEFAULT_CONFIG = path.join(ROOT, 'config', 'scrape-gateway.yml')
+
+interface Exit { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+
+interface Running {
+  child: ChildProcess
+  /** Everything written so far. */
+  output: () => { stdout: string, stderr: string }
+  exited: Promise<Exit>
+}
+
+function start (args: string[]): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const exited = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  return { child, output: () => ({ stdout, stderr }), exited }
+}
+
+async function run (args: string[]): Promise<Exit> {
+  return await start(args).exited
+}
+
+/** Polls `check` until it returns true, failing after `ms` or when it throws. */
+async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+/** Starts the gateway on `port` and waits until /-/ready answers; SIGKILLs it after the test if still running. */
+async function startGatewayProcess (t: { after: (fn: () => Promise<void>) => void }, port: number, configFile: string): Promise<Running & { url: string }> {
+  const gw = start([`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`])
+  t.after(async () => {
+    if (gw.child.exitCode === null && gw.child.signalCode === null) {
+      gw.child.kill('SIGKILL')
+      await gw.exited
+    }
+  })
+  const url = `http://127.0.0.1:${port}`
+  let early: Exit | undefined
+  void gw.exited.then((e) => { early = e })
+  await until('/-/ready', async () => {
+    if (early !== undefined) throw new Error(`gateway exited early with ${early.code}: ${early.stderr}`)
+    return (await fetch(`${url}/-/ready`).then((r) => r.status, () => 0)) === 200
+  })
+  return { ...gw, url }
+}
+
+async function probe (url: string, job: string, target: string): Promise<{ status: number, body: string }> {
+  const res = await fetch(`${url}/probe?job=${encodeURIComponent(job)}&target=${encodeURIComponent(target)}`)
+  return { status: res.status, body: await res.text() }
+}
+
+describe('flags', () => {
+  test('--config.check with a good config: exit 0, SUCCESS', async () => {
+    const file = writeConfig('scrape_configs:\n  - job_name: a\n  - job_name: b\n')
+    const r = await run(['--config.check', `--config.file=${file}`])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, `SUCCESS: ${file} is valid (2 jobs)\n`)
+    assert.equal(r.stderr, '')
+  })
+
+  test('--config.check with a bad config: exit 1, FILE:LINE:COL on stderr', async () => {
+    const file = writeConfig('global:\n  scrape_interval: 1m\nscrape_configs:\n  - job_name: a\n    scrape_timeout: 1x\n')
+    const r = await run(['--config.check', `--config.file=${file}`])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr, `FAILED: ${file}:5:21: scrape_configs[0].scrape_timeout: unknown unit "x" in duration "1x"\n`)
+  })
+
+  test('--config.check with a missing file: exit 1', async () => {
+    const file = path.join(ROOT, 'no-such-config.yml')
+    const r = await run(['--config.check', `--config.file=${file}`])
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr, `FAILED: ${file}: cannot read config file: open ${file}: no such file or directory\n`)
+  })
+
+  test('the default config passes --config.check', async () => {
+    const implicit = await run(['--config.check'])
+    assert.equal(implicit.code, 0, implicit.stderr)
+    assert.equal(implicit.stdout, `SUCCESS: ${DEFAULT_CONFIG} is valid (1 job)\n`)
+    const explicit = await run(['--config.check', '--config.file=config/scrape-gateway.yml'])
+    assert.equal(explicit.code, 0, explicit.stderr)
+    assert.match(explicit.stdout, /^SUCCESS: /)
+  })
+
+  test('--help: exit 0, usage on stdout', async () => {
+    const r = await run(['--help'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^usage: scrape-gateway \[flags\]\n/)
+    for (const flag of ['--config.file', '--web.listen-address', '--log.level', '--timeout-offset', '--config.check', '--version']) {
+      assert.ok(r.stdout.includes(flag), flag)
+    }
+  })
+
+  test('--version: exit 0', async () => {
+    const r = await run(['--version'])
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^scrape-gateway \d+\.\d+\.\d+/)
+  })
+
+  test('an unknown flag fails without starting', async () => {
+    const r = await run(['--config.fil=x.yml'])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /config\.fil/)
+  })
+
+  test('starting with a bad config: exit 1, FILE:LINE:COL on stderr', async () => {
+    const file = writeConfig('scrape_configs:\n  - job_name: x\n  - job_name: x\n')
+    const port = await refusedPort()
+    const r = await run([`--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`])
+    assert.equal(r.code, 1)
+    assert.ok(r.stderr.includes(`${file}:3:15: scrape_configs[1].job_name: found multiple scrape configs with job name "x"`), r.stderr)
+  })
+})
+
+describe('running', () => {
+  test('serves its own metrics as job self, exits 0 on SIGTERM', async (t) => {
+    const port = await refusedPort()
+    const file = writeConfig(`scrape_configs:\n  - job_name: self\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`)
+    const gw = await startGatewayProcess(t, port, file)
+    const { url } = gw
+
+    const res = await fetch(`${url}/probe?job=self&target=127.0.0.1:${port}`)
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
+    const body = await res.text()
+    assert.match(body, /^scrape_gateway_config_last_reload_successful 1$/m)
+    assert.match(body, /^scrape_gateway_jobs 1$/m)
+
+    gw.child.kill('SIGTERM')
+    const exit = await gw.exited
+    assert.equal(exit.code, 0, exit.stderr)
+    assert.equal(exit.signal, null)
+    assert.match(exit.stdout, /"msg":"scrape-gateway started"/)
+    assert.match(exit.stdout, /"msg":"shutting down"/)
+  })
+
+  test('SIGHUP reloads; a bad config keeps the old jobs and sets last_reload_successful 0', async (t) => {
+    const body = 'extra_up 1\n'
+    const target = await startHttpTarget(metricsHandler(body))
+    t.after(async () => { await target.close() })
+    const port = await refusedPort()
+    const self = `  - job_name: self\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`
+    const file = writeConfig(`scrape_configs:\n${self}`)
+    const gw = await startGatewayProcess(t, port, file)
+    const { url } = gw
+    assert.equal((await probe(url, 'extra', target.host)).status, 400)
+
+    // A new job, then SIGHUP.
+    writeFileSync(file, `scrape_configs:\n${self}  - job_name: extra\n    static_configs: [{ targets: ['${target.host}'] }]\n`)
+    gw.child.kill('SIGHUP')
+    await until('the new job', async () => (await probe(url, 'extra', target.host)).status === 200)
+    assert.deepEqual(await probe(url, 'extra', target.host), { status: 200, body })
+    assert.match((await probe(url, 'self', `127.0.0.1:${port}`)).body, /^scrape_gateway_jobs 2$/m)
+
+    // A bad config, then SIGHUP: the old jobs keep answering.
+    writeFileSync(file, `scrape_configs:\n${self}  - job_name: extra\n    scrape_interval: 1x\n`)
+    gw.child.kill('SIGHUP')
+    await until('the failed reload', async () => /^scrape_gateway_config_last_reload_successful 0$/m.test(await (await fetch(`${url}/metrics`)).text()))
+    assert.deepEqual(await probe(url, 'extra', target.host), { status: 200, body })
+    const selfProbe = await probe(url, 'self', `127.0.0.1:${port}`)
+    assert.equal(selfProbe.status, 200)
+    assert.match(selfProbe.body, /^scrape_gateway_jobs 2$/m)
+    assert.ok(gw.output().stdout.includes(`${file}:5:22: scrape_configs[1].scrape_interval: unknown unit`), gw.output().stdout)
+
+    // Fixed again: the next SIGHUP succeeds.
+    writeFileSync(file, `scrape_configs:\n${self}`)
+    gw.child.kill('SIGHUP')
+    await until('the good reload', async () => /^scrape_gateway_config_last_reload_successful 1$/m.test(await (await fetch(`${url}/metrics`)).text()))
+    assert.equal((await probe(url, 'extra', target.host)).status, 400)
+
+    gw.child.kill('SIGTERM')
+    assert.equal((await gw.exited).code, 0)
+  })
+})
