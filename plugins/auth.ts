@@ -9,6 +9,7 @@ import { compileAuth } from './auth/interceptors.js'
 export const authFeature: ClientFeature<AuthSettings> = {
   name: 'auth',
   keys: AUTH_KEYS,
+  sendsCredentials: true,
   decode: decodeAuth,
   compile: compileAuth,
   describe (s) {

@@ -6,6 +6,8 @@ import underPressure from '@fastify/under-pressure'
 import clientRegistry from '../plugins/client-registry.js'
 import auth from '../plugins/auth.js'
 import tls from '../plugins/tls.js'
+import proxy from '../plugins/proxy.js'
+import redirects from '../plugins/redirects.js'
 import { Errors, isCoded } from './errors.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
@@ -77,6 +79,8 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
   await app.register(clientRegistry)
   await app.register(tls)
   await app.register(auth)
+  await app.register(proxy)
+  await app.register(redirects)
 
   const state = new GatewayState(options.configFile, app.clientFeatures, app.log)
   app.decorate('gateway', state)

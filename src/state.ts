@@ -10,6 +10,8 @@ import { compileJob, type CompiledJob } from './scrape/job.js'
 export class GatewayState {
   #config: GatewayConfig | undefined
   #jobs = new Map<string, CompiledJob>()
+  /** Loads run one after another, so an older file can never be swapped in last. */
+  #loading: Promise<void> = Promise.resolve()
 
   constructor (
     readonly file: string,
@@ -27,7 +29,13 @@ export class GatewayState {
   }
 
   /** Loads and compiles the config file, then swaps it in. Throws (keeping the old state) on any error. */
-  async load (): Promise<void> {
+  load (): Promise<void> {
+    const run = this.#loading.then(async () => { await this.#load() })
+    this.#loading = run.catch(() => {})
+    return run
+  }
+
+  async #load (): Promise<void> {
     const config = loadConfig(this.file, this.features)
     const jobs = new Map<string, CompiledJob>()
     try {
@@ -43,8 +51,8 @@ export class GatewayState {
       this.log.info({ keys: config.ignored }, 'config keys that only matter to Prometheus are ignored')
     }
     for (const job of config.jobs) {
-      if (job.targets.length === 0 && job.client.length > 0) {
-        this.log.warn({ job: job.name }, 'job has client settings but no static_configs targets: it can be probed at any target')
+      if (job.targets.length === 0 && job.client.some((c) => c.feature.sendsCredentials === true)) {
+        this.log.warn({ job: job.name }, 'job sends credentials but has no static_configs targets: it can be probed at any target')
       }
     }
     await closeAll(old)

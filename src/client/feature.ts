@@ -57,6 +57,8 @@ export interface ClientFeature<S = unknown> {
   decode (job: MapCursor): S | undefined
   /** Load-time compile: read what must be read once, contribute to the client. */
   compile? (settings: S, client: ClientBuilder): void | Promise<void>
+  /** The feature adds credentials to requests (a job using it should restrict its targets). */
+  readonly sendsCredentials?: boolean
   /** Settings as /config shows them: secrets already hidden by their type. */
   describe? (settings: S): Record<string, unknown>
 }

@@ -1,0 +1,90 @@
+// Connections to a forward proxy, and CONNECT tunnels through it. Every failure
+// on the way to the target (refused, TLS with an https proxy, a CONNECT
+// answered with anything but 200) is an SG_PROXY error that names the proxy,
+// password hidden. What happens inside the tunnel (the target's own TLS) stays
+// the target's, classified as for a direct connection.
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import { buildConnector, type Pool } from 'undici'
+import { Errors, isCoded } from '../../src/errors.js'
+import type { ConnectOptions } from '../../src/client/feature.js'
+import type { ProxyUrl } from './url.js'
+
+/** A bound on the proxy's answer to CONNECT; the probe's deadline cannot reach a connector. */
+const CONNECT_ANSWER_TIMEOUT_MS = 10_000
+
+// Failures to get a TCP connection at all; anything else while talking TLS to an https proxy is the handshake's.
+const UNREACHABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
+])
+
+function reason (err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code
+  const msg = err.message.split('\n')[0] ?? ''
+  return code !== undefined && !msg.includes(code) ? `${msg} (${code})` : msg
+}
+
+/** Wraps a failure to connect to the proxy itself. */
+export function proxyError (proxy: ProxyUrl, err: Error): Error {
+  if (isCoded(err)) return err
+  const code = (err as NodeJS.ErrnoException).code ?? ''
+  const what = proxy.protocol === 'https:' && !UNREACHABLE.has(code)
+    ? `TLS handshake with proxy ${proxy.redacted} failed`
+    : `cannot reach proxy ${proxy.redacted}`
+  return new Errors.PROXY(`${what}: ${reason(err)}`, { cause: err })
+}
+
+export function statusLine (statusCode: number): string {
+  return `${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trim()
+}
+
+/**
+ * Connects to the proxy. An https proxy is verified with the job's TLS
+ * settings (CA, insecure_skip_verify), as Go's transport does, against the
+ * proxy's own host name: undici would otherwise offer the target's.
+ */
+export function proxyConnector (proxy: ProxyUrl, tls: ConnectOptions): buildConnector.connector {
+  const connect = buildConnector(proxy.protocol === 'https:' ? { ...tls, servername: undefined } : {})
+  return (opts, callback) => {
+    connect({ ...opts, servername: undefined }, (err, socket) => {
+      if (err !== null) callback(proxyError(proxy, err), null)
+      else callback(null, socket as Socket)
+    })
+  }
+}
+
+/**
+ * Connects to a target through a CONNECT tunnel: `CONNECT host:port` with
+ * `headers` (proxy_connect_header, then Proxy-Authorization), then, for an
+ * https target, the target's TLS handshake inside the tunnel with the job's
+ * TLS options and the request's server name.
+ */
+export function tunnelConnector (
+  proxy: ProxyUrl,
+  proxyPool: Pool,
+  headers: Readonly<Record<string, string | string[]>>,
+  target: buildConnector.connector,
+): buildConnector.connector {
+  return (opts, callback) => {
+    const port = opts.port !== '' && opts.port != null ? opts.port : opts.protocol === 'https:' ? '443' : '80'
+    const authority = `${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`
+    proxyPool.connect({
+      path: authority,
+      headers: { host: authority, ...headers },
+      signal: AbortSignal.timeout(CONNECT_ANSWER_TIMEOUT_MS),
+    }).then(({ statusCode, socket }) => {
+      if (statusCode !== 200) {
+        socket.on('error', () => {}).destroy()
+        callback(new Errors.PROXY(`proxy ${proxy.redacted} refused CONNECT to ${authority}: ${statusLine(statusCode)}`), null)
+        return
+      }
+      if (opts.protocol !== 'https:') callback(null, socket as Socket)
+      else target({ ...opts, httpSocket: socket as Socket }, callback)
+    }, (err: Error) => {
+      callback(isCoded(err)
+        ? err
+        : new Errors.PROXY(`CONNECT to ${authority} through proxy ${proxy.redacted} failed: ${reason(err)}`, { cause: err }), null)
+    })
+  }
+}

@@ -1,0 +1,143 @@
+// A job's base dispatcher when it uses a proxy. Each request is routed by its
+// origin (decided once per origin): direct (no_proxy, loopback under the
+// httpproxy rules, or no proxy for its scheme); an http:// target forwarded to
+// the proxy with an absolute URI, as Go does whatever the proxy's scheme; an
+// https:// target through a CONNECT tunnel. Redirect hops are routed afresh.
+import type { IncomingHttpHeaders } from 'node:http'
+import { Agent, buildConnector, Dispatcher, Pool } from 'undici'
+import type { DispatcherOptions } from '../../src/client/feature.js'
+import { fail } from '../../src/client/interceptor.js'
+import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
+import { Errors } from '../../src/errors.js'
+import { proxyConnector, statusLine, tunnelConnector } from './connect.js'
+import type { ProxySettings } from './settings.js'
+import type { ProxyUrl } from './url.js'
+
+type Opts = Dispatcher.DispatchOptions
+type Handler = Dispatcher.DispatchHandler
+type Route = 'direct' | 'forward' | 'tunnel'
+
+/** Connection reuse as the core's default Agent (src/client/build.ts); the probe's deadline bounds every wait. */
+const POOL_OPTIONS = { keepAliveTimeout: 60_000, keepAliveMaxTimeout: 5 * 60_000, headersTimeout: 0, bodyTimeout: 0 }
+
+/** Origins seen per job are few; the cap only guards a job without static_configs against unbounded growth. */
+const MAX_ROUTES = 4096
+
+/** Passes a forwarded response on, except the proxy's own 407, which is the proxy's failure. */
+class ForwardHandler implements Handler {
+  #refused: Error | undefined
+
+  constructor (private readonly proxy: ProxyUrl, private readonly handler: Handler) {}
+
+  onRequestStart (controller: Dispatcher.DispatchController, context: unknown): void {
+    this.handler.onRequestStart?.(controller, context)
+  }
+
+  onResponseStart (controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (statusCode === 407) {
+      // Read the body to its end so the connection to the proxy stays usable.
+      this.#refused = new Errors.PROXY(`proxy ${this.proxy.redacted} answered ${statusLine(statusCode)}`)
+      return
+    }
+    this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+  }
+
+  onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#refused === undefined) this.handler.onResponseData?.(controller, chunk)
+  }
+
+  onResponseEnd (controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.#refused === undefined) this.handler.onResponseEnd?.(controller, trailers)
+    else this.handler.onResponseError?.(controller, this.#refused)
+  }
+
+  onResponseError (controller: Dispatcher.DispatchController, error: Error): void {
+    this.handler.onResponseError?.(controller, this.#refused ?? error)
+  }
+}
+
+export class ProxyDispatcher extends Dispatcher {
+  readonly #settings: ProxySettings
+  readonly #owned: Dispatcher[] = []
+  readonly #routes = new Map<string, Route>()
+  readonly #forward: Pool | undefined
+  readonly #tunnel: Agent | undefined
+  readonly #dispatch: Dispatcher['dispatch']
+
+  constructor (settings: ProxySettings, { connect, allowH2 }: DispatcherOptions) {
+    super()
+    this.#settings = settings
+    const direct = new Agent({ connect: { ...connect }, allowH2, ...POOL_OPTIONS })
+    this.#owned.push(direct)
+    if (settings.http !== undefined) {
+      // HTTP/1.1 to the proxy, as Go's transport speaks to proxies.
+      this.#forward = new Pool(settings.http.origin, { connect: proxyConnector(settings.http, connect), ...POOL_OPTIONS })
+      this.#owned.push(this.#forward)
+    }
+    if (settings.https !== undefined) {
+      const proxy = settings.https
+      const proxyPool = new Pool(proxy.origin, { connect: proxyConnector(proxy, connect), ...POOL_OPTIONS })
+      const headers: Record<string, string | string[]> = {}
+      for (const [name, values] of settings.connectHeader) headers[name] = values.map((v) => v.reveal())
+      if (proxy.authorization !== undefined) headers['proxy-authorization'] = proxy.authorization.reveal()
+      const target = buildConnector({ ...connect, allowH2 })
+      this.#tunnel = new Agent({ connect: tunnelConnector(proxy, proxyPool, headers, target), allowH2, ...POOL_OPTIONS })
+      this.#owned.push(proxyPool, this.#tunnel)
+    }
+    // compose() hands the routing step handlers of undici's current API, whichever API the caller used.
+    this.#dispatch = direct.compose((dispatchDirect) => (opts, handler) => {
+      try {
+        return this.#send(dispatchDirect, opts, handler)
+      } catch (err) {
+        fail(handler, err as Error)
+        return true
+      }
+    }).dispatch
+  }
+
+  #route (origin: string): Route {
+    let route = this.#routes.get(origin)
+    if (route !== undefined) return route
+    const url = new URL(origin)
+    const https = url.protocol === 'https:'
+    const proxy = https ? this.#settings.https : url.protocol === 'http:' ? this.#settings.http : undefined
+    const port = url.port !== '' ? url.port : https ? '443' : '80'
+    if (proxy === undefined || this.#settings.noProxy?.bypass(url.hostname, port) === true) route = 'direct'
+    else route = https ? 'tunnel' : 'forward'
+    if (this.#routes.size >= MAX_ROUTES) this.#routes.clear()
+    this.#routes.set(origin, route)
+    return route
+  }
+
+  #send (dispatchDirect: Dispatcher['dispatch'], opts: Opts, handler: Handler): boolean {
+    const origin = String(opts.origin)
+    const route = this.#route(origin)
+    if (route === 'tunnel') return (this.#tunnel as Agent).dispatch(opts, handler)
+    if (route === 'direct') return dispatchDirect(opts, handler)
+    // Forwarded: `GET http://host:port/path` to the proxy, Host the target's.
+    const proxy = this.#settings.http as ProxyUrl
+    const url = new URL(origin)
+    const headers: HeaderRecord = { ...toRecord(opts.headers), host: url.host }
+    if (proxy.authorization !== undefined) headers['proxy-authorization'] = proxy.authorization.reveal()
+    return (this.#forward as Pool).dispatch({
+      ...opts,
+      origin: proxy.origin,
+      path: url.origin + opts.path,
+      headers,
+      // One constant name, so undici never reconnects on a "servername change"; the connector uses the proxy's.
+      servername: proxy.hostname,
+    } as Opts, new ForwardHandler(proxy, handler))
+  }
+
+  override dispatch (opts: Opts, handler: Handler): boolean {
+    return this.#dispatch(opts, handler)
+  }
+
+  override async close (): Promise<void> {
+    await Promise.all(this.#owned.map(async (d) => { await d.close() }))
+  }
+
+  override async destroy (): Promise<void> {
+    await Promise.all(this.#owned.map(async (d) => { await d.destroy() }))
+  }
+}

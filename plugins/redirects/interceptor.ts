@@ -1,0 +1,161 @@
+// The redirect layer (Layer.Redirect, below the auth layers): follows 3xx the
+// way Go's http.Client does for Prometheus, and drops every credential once a
+// hop leaves the original host.
+//
+// - 301, 302, 303, 307 and 308 with a Location are followed; any other status,
+//   or a 3xx without Location, is the response.
+// - Location is resolved against the current URL; each hop is dispatched with
+//   its own origin and path, so a hop may change host, port or scheme.
+// - At most 10 requests in all: the 10th redirect fails the scrape with
+//   `stopped after 10 redirects`.
+// - Each hop carries the original request's headers (as the outer layers set
+//   them) plus a Referer, except from https to http.
+// - Once a hop goes to a host that is neither the original host nor a
+//   subdomain of it, this and every later hop go without Authorization,
+//   Www-Authenticate, Cookie, Cookie2, Proxy-Authorization, Proxy-Authenticate.
+// - A 3xx body is read to its end and dropped before the next hop.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { Interceptor } from '../../src/client/feature.js'
+import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
+import { Errors } from '../../src/errors.js'
+import { refererFor, sameHostOrSubdomain } from './hosts.js'
+
+type Opts = Dispatcher.DispatchOptions
+type Handler = Dispatcher.DispatchHandler
+type Controller = Dispatcher.DispatchController
+
+const FOLLOWED = new Set([301, 302, 303, 307, 308])
+export const MAX_REQUESTS = 10
+const CREDENTIALS = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2', 'proxy-authorization', 'proxy-authenticate'])
+
+/** One scrape's chain of requests. */
+class Chain {
+  readonly #original: URL
+  readonly #headers: HeaderRecord
+  #requests = 1
+  #crossHost = false
+
+  constructor (
+    readonly dispatch: Dispatcher['dispatch'],
+    readonly opts: Opts,
+    readonly handler: Handler,
+  ) {
+    this.#original = new URL(opts.path, opts.origin)
+    this.#headers = toRecord(opts.headers)
+  }
+
+  start (): boolean {
+    return this.dispatch(this.opts, new Hop(this, this.#original, this.opts.method))
+  }
+
+  /** The next hop for a redirect from `from`; throws a coded error when it must not be followed. */
+  plan (from: Hop, statusCode: number, location: string): () => void {
+    let to: URL
+    try {
+      to = new URL(location, from.url)
+    } catch (err) {
+      throw new Errors.UPSTREAM_REDIRECT(`failed to parse Location header ${JSON.stringify(location)}`, { cause: err })
+    }
+    if (this.#requests >= MAX_REQUESTS) throw new Errors.UPSTREAM_REDIRECT(`stopped after ${MAX_REQUESTS} redirects`)
+    if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+      throw new Errors.UPSTREAM_REDIRECT(`unsupported protocol scheme ${JSON.stringify(to.protocol.slice(0, -1))} in redirect to ${to.href}`)
+    }
+    // Sticky: once the chain has left the original host, it never gets credentials back.
+    if (!this.#crossHost && !sameHostOrSubdomain(to.hostname, this.#original.hostname)) this.#crossHost = true
+
+    const headers: HeaderRecord = {}
+    for (const [name, value] of Object.entries(this.#headers)) {
+      const lower = name.toLowerCase()
+      if (lower === 'host' || (this.#crossHost && CREDENTIALS.has(lower))) continue
+      headers[name] = value
+    }
+    // An explicit Referer of the original request is kept; otherwise the previous URL.
+    if (!Object.keys(headers).some((n) => n.toLowerCase() === 'referer')) {
+      const referer = refererFor(from.url, to)
+      if (referer !== undefined) headers.referer = referer
+    }
+    // 301/302/303 turn anything but GET and HEAD into a GET without a body; 307/308 repeat the request.
+    const keep = statusCode === 307 || statusCode === 308 || from.method === 'GET' || from.method === 'HEAD'
+    const method = keep ? from.method : 'GET'
+    const opts: Opts = {
+      ...this.opts,
+      origin: to.origin,
+      path: to.pathname + to.search,
+      query: undefined,
+      method,
+      headers,
+      body: statusCode === 307 || statusCode === 308 ? this.opts.body : undefined,
+    }
+    return () => {
+      this.#requests++
+      // The request API passes the caller's signal down; between hops nothing else would notice it.
+      const signal = (this.opts as { signal?: AbortSignal | null }).signal
+      if (signal?.aborted === true) {
+        this.handler.onResponseError?.(from.controller as Controller, signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+        return
+      }
+      try {
+        this.dispatch(opts, new Hop(this, to, method))
+      } catch (err) {
+        this.handler.onResponseError?.(from.controller as Controller, err as Error)
+      }
+    }
+  }
+}
+
+/** One request of the chain: passes the final response on, follows a redirect. */
+class Hop implements Handler {
+  controller: Controller | undefined
+  #next: (() => void) | undefined
+  #failed: Error | undefined
+  #errored = false
+
+  constructor (private readonly chain: Chain, readonly url: URL, readonly method: string) {}
+
+  onRequestStart (controller: Controller, context: unknown): void {
+    this.controller = controller
+    // Every hop, so an abort (the probe's deadline) reaches the request in flight.
+    this.chain.handler.onRequestStart?.(controller, context)
+  }
+
+  onRequestUpgrade (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.chain.handler.onRequestUpgrade?.(controller, statusCode, headers, socket)
+  }
+
+  onResponseStart (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    const raw = headers.location
+    const location = Array.isArray(raw) ? raw[0] : raw
+    if (FOLLOWED.has(statusCode) && location !== undefined && location !== '') {
+      try {
+        this.#next = this.chain.plan(this, statusCode, location)
+      } catch (err) {
+        this.#failed = err as Error
+        controller.abort(this.#failed)
+      }
+      return
+    }
+    this.chain.handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
+  }
+
+  onResponseData (controller: Controller, chunk: Buffer): void {
+    if (this.#next === undefined && this.#failed === undefined) this.chain.handler.onResponseData?.(controller, chunk)
+  }
+
+  onResponseEnd (controller: Controller, trailers: IncomingHttpHeaders): void {
+    if (this.#failed !== undefined) this.onResponseError(controller, this.#failed)
+    else if (this.#next !== undefined) this.#next()
+    else this.chain.handler.onResponseEnd?.(controller, trailers)
+  }
+
+  onResponseError (controller: Controller, error: Error): void {
+    if (this.#errored) return
+    this.#errored = true
+    this.chain.handler.onResponseError?.(controller, this.#failed ?? error)
+  }
+}
+
+export function redirectInterceptor (): Interceptor {
+  return (dispatch) => (opts, handler) => new Chain(dispatch, opts, handler).start()
+}
