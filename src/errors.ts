@@ -31,6 +31,7 @@ export const Errors = {
   BODY_SIZE_LIMIT: createError('SG_BODY_SIZE_LIMIT', 'body size limit exceeded (%s)', 502),
   UPSTREAM_REDIRECT: createError('SG_UPSTREAM_REDIRECT', '%s', 502),
   PROXY: createError('SG_PROXY', '%s', 502),
+  OAUTH2_TOKEN: createError('SG_OAUTH2_TOKEN', '%s', 502),
 } as const
 
 export type ErrorCode = ReturnType<(typeof Errors)[keyof typeof Errors]>['code']
