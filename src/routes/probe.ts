@@ -62,8 +62,8 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
         metrics.duration.observe({ job: jobName }, seconds)
         metrics.bodyBytes.inc({ job: jobName }, bytes)
         const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result }
-        if (error === undefined && finished) request.log.info(line, 'probe')
-        else request.log.warn({ ...line, err: error?.message }, 'probe failed')
+        if (error !== undefined) request.log.warn({ ...line, err: error.message }, 'probe failed')
+        else request.log.info(line, finished ? 'probe' : 'probe canceled by the caller')
       })
     })
 

@@ -16,11 +16,13 @@ export class BodyLimit extends Transform {
   }
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length
-    if (this.limit > 0 && this.bytes >= this.limit) {
+    const total = this.bytes + chunk.length
+    if (this.limit > 0 && total >= this.limit) {
       done(new Errors.BODY_SIZE_LIMIT(`body_size_limit ${formatBase2Bytes(this.limit)}`))
       return
     }
+    // Counts what is passed on, so the bytes metric never includes a rejected chunk.
+    this.bytes = total
     done(null, chunk)
   }
 

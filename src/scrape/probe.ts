@@ -31,6 +31,7 @@ export class Probe {
   readonly #timer: NodeJS.Timeout
   #limit: BodyLimit | undefined
   #settled = false
+  #canceled = false
   #resolveDone!: (o: ProbeOutcome) => void
   /** Resolves once the probe is over: relayed, failed or cancelled. */
   readonly done: Promise<ProbeOutcome> = new Promise((resolve) => { this.#resolveDone = resolve })
@@ -46,14 +47,18 @@ export class Probe {
 
   /** The caller went away: stop the upstream request, whatever stage it is in. */
   cancel (): void {
-    if (!this.#settled) this.#controller.abort(new Error('the caller closed the connection'))
+    if (this.#settled) return
+    // What the abort makes undici and the pipeline throw is the caller's doing,
+    // not the target's: the outcome is a cancellation, not an upstream error.
+    this.#canceled = true
+    this.#controller.abort(new Error('the caller closed the connection'))
   }
 
   #finish (error: Error | undefined): void {
     if (this.#settled) return
     this.#settled = true
     clearTimeout(this.#timer)
-    this.#resolveDone({ bytes: this.#limit?.bytes ?? 0, error })
+    this.#resolveDone({ bytes: this.#limit?.bytes ?? 0, error: this.#canceled ? undefined : error })
   }
 
   /** Sends the request; resolves when a 200's headers arrived, rejects with a coded error otherwise. */
@@ -81,9 +86,14 @@ export class Probe {
     }
 
     if (res.statusCode !== 200) {
-      // Read and drop the body so the connection can be reused.
-      res.body.dump().catch(() => {})
-      const err = new Errors.UPSTREAM_STATUS(`${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}`.trim())
+      // Read and drop the body so the connection can be reused, bounded in
+      // time as Prometheus's drain is by the scrape's context: #finish stops
+      // the deadline, and a target that never sends the body would hold the
+      // connection for good.
+      res.body.dump({ limit: 128 * 1024, signal: AbortSignal.timeout(this.timeoutMs) }).catch(() => {})
+      // Go's resp.Status keeps the target's own reason phrase; HTTP/2 has none.
+      const reason = res.statusText || (STATUS_CODES[res.statusCode] ?? '')
+      const err = new Errors.UPSTREAM_STATUS(`${res.statusCode} ${reason}`.trim())
       this.#finish(err)
       throw err
     }
