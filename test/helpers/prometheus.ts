@@ -1,0 +1,154 @@
+// A real Prometheus for end-to-end tests: Debian's prometheus, started in the
+// foreground on a free 127.0.0.1 port with a throwaway config and TSDB in a
+// temp dir, queried through its HTTP API, killed in close().
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { refusedPort } from './targets.js'
+
+/** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus). */
+export const PROMETHEUS_BIN: string | undefined = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
+
+export interface Sample {
+  metric: Record<string, string>
+  value: number
+}
+
+export interface Prometheus {
+  /** http://127.0.0.1:PORT */
+  url: string
+  port: number
+  /** `prometheus --version`'s first line. */
+  version: string
+  /** An instant query through /api/v1/query (vector results only). */
+  query (expr: string): Promise<Sample[]>
+  /**
+   * Polls `expr` until `done` accepts its result, bounded by timeoutMs; the
+   * error carries the last result and Prometheus's log tail.
+   */
+  waitFor (expr: string, done: (samples: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>
+  /** The last 8 KiB of Prometheus's stdout and stderr. */
+  output (): string
+  close (): Promise<void>
+}
+
+interface QueryResponse {
+  status: string
+  error?: string
+  data?: { resultType: string, result: Array<{ metric: Record<string, string>, value: [number, string] }> }
+}
+
+async function exited (child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => { clearTimeout(timer); resolve(true) })
+  })
+}
+
+async function ready (url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
+    await res.arrayBuffer()
+    return res.status === 200
+  } catch {
+    return false
+  }
+}
+
+const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Starts Prometheus with `configYaml` as its prometheus.yml; resolves once /-/ready answers 200. */
+export async function startPrometheus (configYaml: string): Promise<Prometheus> {
+  if (PROMETHEUS_BIN === undefined) throw new Error('no prometheus binary (install Debian\'s: apt-get install prometheus)')
+  const bin = PROMETHEUS_BIN
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-prometheus-'))
+  const conf = path.join(dir, 'prometheus.yml')
+  fs.writeFileSync(conf, configYaml)
+  const port = await refusedPort()
+  const url = `http://127.0.0.1:${port}`
+
+  const child = spawn(bin, [
+    `--config.file=${conf}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    // Debian's defaults point into /etc/prometheus; nothing here uses consoles.
+    `--web.console.templates=${dir}`,
+    `--web.console.libraries=${dir}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A test process that dies without running after() must not leave Prometheus behind.
+  const reap = (): void => { child.kill('SIGKILL') }
+  process.once('exit', reap)
+  let output = ''
+  const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8192) }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  let spawnError: Error | undefined
+  child.once('error', (err) => { spawnError = err })
+
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      child.kill('SIGTERM')
+      if (!(await exited(child, 5000))) {
+        child.kill('SIGKILL')
+        await exited(child, 5000)
+      }
+      process.off('exit', reap)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })()
+    return closing
+  }
+
+  const deadline = Date.now() + 20_000
+  while (!(await ready(url))) {
+    if (spawnError !== undefined) {
+      await close()
+      throw new Error(`cannot start ${bin}: ${spawnError.message}`)
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await close()
+      throw new Error(`prometheus did not become ready on ${url}:\n${output}`)
+    }
+    await sleep(100)
+  }
+
+  const version = await new Promise<string>((resolve) => {
+    const v = spawn(bin, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    v.stdout?.on('data', (c: Buffer) => { text += c.toString() })
+    v.stderr?.on('data', (c: Buffer) => { text += c.toString() })
+    v.once('error', () => resolve('unknown'))
+    v.once('close', () => resolve(text.split('\n')[0]?.trim() ?? 'unknown'))
+  })
+
+  const query = async (expr: string): Promise<Sample[]> => {
+    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) })
+    const body = await res.json() as QueryResponse
+    if (body.status !== 'success' || body.data === undefined) throw new Error(`query ${expr} failed (${res.status}): ${body.error ?? JSON.stringify(body)}`)
+    if (body.data.resultType !== 'vector') throw new Error(`query ${expr}: expected a vector, got ${body.data.resultType}`)
+    return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }))
+  }
+
+  return {
+    url,
+    port,
+    version,
+    query,
+    async waitFor (expr, done, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs
+      let last: Sample[] = []
+      for (;;) {
+        last = await query(expr)
+        if (done(last)) return last
+        if (Date.now() > until) {
+          throw new Error(`${expr} never satisfied the condition within ${timeoutMs} ms; last result ${JSON.stringify(last)}; prometheus log:\n${output}`)
+        }
+        await sleep(200)
+      }
+    },
+    output: () => output,
+    close,
+  }
+}
