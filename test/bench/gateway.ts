@@ -1,0 +1,99 @@
+// The gateway under test, in a process of its own so that its CPU and RSS are
+// its alone: `node --import tsx src/main.ts --config.file=... --log.level=warn`.
+// One job per (body size, upstream encoding), all for the one bench target.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Body } from './bodies.js'
+import { freePort, startChild, waitReady, type Child } from './procs.js'
+import { processTree } from './sample.js'
+
+let tsx: string[] | undefined
+
+/**
+ * How to run a .ts entry point: `node --import tsx` (Node >= 20.6 has
+ * module.register; checked once), else tsx's CLI, which runs node as its child:
+ * the sampled tree then includes the tsx wrapper process.
+ */
+export function tsxCommand(repoRoot: string): string[] {
+  if (tsx !== undefined) return tsx
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', ''], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 })
+  tsx = r.status === 0 ? [process.execPath, '--import', 'tsx'] : [path.join(repoRoot, 'node_modules', '.bin', 'tsx')]
+  return tsx
+}
+
+export type UpstreamEncoding = 'identity' | 'gzip'
+
+export function jobName(body: Body, upstream: UpstreamEncoding): string {
+  return `bench-${body.label.toLowerCase()}-${upstream}`
+}
+
+export interface GatewayConfigOptions {
+  dir: string
+  target: string
+  bodies: readonly Body[]
+  caFile: string
+  tokenFile: string
+}
+
+/** enable_compression picks what the gateway asks the target for: false sends Accept-Encoding: identity. */
+export function writeGatewayConfig(o: GatewayConfigOptions): string {
+  const jobs = o.bodies.flatMap((body) => (['identity', 'gzip'] as const).map((upstream) => `
+  - job_name: ${jobName(body, upstream)}
+    scheme: https
+    metrics_path: ${body.path}
+    enable_compression: ${upstream === 'gzip'}
+    bearer_token_file: ${JSON.stringify(o.tokenFile)}
+    tls_config:
+      ca_file: ${JSON.stringify(o.caFile)}
+    static_configs:
+      - targets: ['${o.target}']`)).join('\n')
+  const file = path.join(o.dir, 'scrape-gateway.yml')
+  writeFileSync(file, `# written by test/bench/gateway.ts
+global:
+  scrape_interval: 1m
+  scrape_timeout: 30s
+
+scrape_configs:${jobs}
+`)
+  return file
+}
+
+export interface GatewayProcess {
+  child: Child
+  url: string
+  log: string
+  command: string
+  /** The pids whose CPU and RSS are the gateway's (one, unless tsx's CLI wraps it). */
+  pids(): number[]
+  stop(): Promise<void>
+}
+
+let starts = 0
+
+export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string): Promise<GatewayProcess> {
+  mkdirSync(dir, { recursive: true })
+  const port = await freePort()
+  const log = path.join(dir, `gateway-${++starts}.log`)
+  const [cmd, ...pre] = tsxCommand(repoRoot)
+  const args = [...pre, 'src/main.ts', `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
+  const child = startChild('gateway', cmd!, args, { cwd: repoRoot, log })
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(child, async () => {
+    try {
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
+      await res.arrayBuffer()
+      return res.status === 200
+    } catch {
+      return false
+    }
+  }, log, 30_000)
+  // Under tsx's CLI the gateway is the node child of the wrapper.
+  const pids = (): number[] => (pre.length > 0 ? [child.pid] : descendants(child.pid))
+  return { child, url, log, command: `${path.basename(cmd!)} ${args.join(' ')}`, pids, stop: async () => child.stop() }
+}
+
+function descendants(root: number): number[] {
+  const tree = processTree(root)
+  return tree.length > 1 ? tree.slice(1) : tree
+}

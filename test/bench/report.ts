@@ -1,0 +1,213 @@
+// The results as Markdown: one throughput/latency/cost table with every figure
+// also as a ratio to nginx and to direct, the memory scenario, the growth
+// check, and notes on anything that makes a figure mean less than it seems.
+import type { Body } from './bodies.js'
+import type { WrkResult } from './load.js'
+import type { Machine } from './machine.js'
+import type { BenchOptions, Encoding, Peer } from './options.js'
+
+export interface CaseResult {
+  size: string
+  encoding: Encoding
+  connections: number
+  peer: Peer
+  wrk: WrkResult
+  /** CPU of the peer's processes over the measured period (undefined for direct: there is no peer). */
+  peerCpuMs: number | undefined
+  targetCpuMs: number
+  /** Share of all cores busy over the measured period, 0..1. */
+  hostBusy: number
+  /** Share of all cores busy with processes that are not the benchmark's (other test runs, builds), 0..1. */
+  otherLoad: number
+  /** Peak summed VmRSS sampled every 100 ms over the measured period (nginx: master + worker). */
+  peakRssKb: number | undefined
+  /** VmHWM after the case (reset before its warm-up when permitted). */
+  hwmKb: number | undefined
+  /** What the client received, from one request before the case. */
+  response: { contentEncoding: string, wireBytes: number, decodedBytes: number }
+  /** Fewer completions than connections in the planned period: measured again, longer (wrk.durationS). */
+  extended: boolean
+}
+
+export interface MemoryResult {
+  size: string
+  encoding: Encoding
+  connections: number
+  durationS: number
+  requests: number
+  rps: number
+  errors: number
+  idleRssKb: number
+  peakRssKb: number
+  hwmKb: number
+  /** RSS a moment (options.afterMs) after the load stopped. */
+  afterRssKb: number
+}
+
+export interface GrowthPoint { probes: number, rssKb: number, hwmKb: number, seconds: number }
+
+export interface GrowthResult {
+  size: string
+  encoding: Encoding
+  concurrency: number
+  idleRssKb: number
+  points: GrowthPoint[]
+  failed: number
+  statuses: Record<string, number>
+}
+
+export interface Report {
+  date: Date
+  totalSeconds: number
+  command: string
+  machine: Machine
+  options: BenchOptions
+  target: string
+  gatewayCommand: string | undefined
+  bodies: Body[]
+  clientHeaders: Record<string, string>
+  cases: CaseResult[]
+  memory: MemoryResult[]
+  growth: GrowthResult | undefined
+  /** HWM could be reset per case (clear_refs); otherwise VmHWM is since the process started. */
+  hwmResettable: boolean
+  notes: string[]
+}
+
+const mb = (kb: number | undefined): string => (kb === undefined ? '—' : (kb / 1024).toFixed(1))
+const fixed = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+const ms = (n: number): string => (n >= 100 ? fixed(n, 0) : n >= 10 ? fixed(n, 1) : fixed(n, 2))
+const cpu = (n: number | undefined): string => (n === undefined ? '—' : n >= 10 ? fixed(n, 1) : fixed(n, 3))
+const pct = (x: number): string => `${Math.round(x * 100)}%`
+const bytes = (n: number): string => (n >= 1e6 ? `${fixed(n / 1e6, 2)} MB` : n >= 1e3 ? `${fixed(n / 1e3, 1)} kB` : `${n} B`)
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return '—'
+  const r = a / b
+  return `${r >= 10 ? fixed(r, 0) : r >= 1 ? fixed(r, 2) : fixed(r, 2)}×`
+}
+
+/** The host was saturated over the case: the figures measure contention as much as the peer. */
+export function saturated(c: CaseResult): boolean {
+  return Math.round(c.hostBusy * 100) >= 90
+}
+
+/** Processes other than the benchmark's took a noticeable share of the CPUs: the figures are not trustworthy. */
+export function disturbed(c: CaseResult): boolean {
+  return c.otherLoad >= 0.1
+}
+
+function perRequest(c: CaseResult, cpuMs: number | undefined): number | undefined {
+  return cpuMs === undefined || c.wrk.requests === 0 ? undefined : cpuMs / c.wrk.requests
+}
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`
+}
+
+function casesTable(r: Report): string[] {
+  const head = ['size', 'enc', 'conns', 'peer', 'req/s', '÷nginx', '÷direct', 'p50 ms', '÷nginx', '÷direct', 'p99 ms', '÷nginx', '÷direct',
+    'CPU ms/req', '÷nginx', 'peak RSS MB', '÷nginx', 'VmHWM MB', 'target CPU ms/req', 'host busy', 'other load', 'wrk CPU', 'client got', 'errors']
+  const lines = [row(head), row(head.map((h, i) => (i < 4 || h === 'client got' ? '---' : '---:')))]
+  const find = (c: CaseResult, peer: Peer): CaseResult | undefined =>
+    r.cases.find((o) => o.peer === peer && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
+  for (const c of r.cases) {
+    const n = c.peer === 'nginx' ? undefined : find(c, 'nginx')
+    const d = c.peer === 'direct' ? undefined : find(c, 'direct')
+    const w = c.wrk
+    const cpuReq = perRequest(c, c.peerCpuMs)
+    const errors = w.socketErrors + w.statusErrors
+    lines.push(row([
+      c.size, c.encoding, String(c.connections), c.peer,
+      `${fixed(w.rps, w.rps >= 100 ? 0 : 1)}${c.extended ? '*' : ''}`, ratio(w.rps, n?.wrk.rps), ratio(w.rps, d?.wrk.rps),
+      ms(w.p50Ms), ratio(w.p50Ms, n?.wrk.p50Ms), ratio(w.p50Ms, d?.wrk.p50Ms),
+      ms(w.p99Ms), ratio(w.p99Ms, n?.wrk.p99Ms), ratio(w.p99Ms, d?.wrk.p99Ms),
+      cpu(cpuReq), n === undefined ? '—' : ratio(cpuReq, perRequest(n, n.peerCpuMs)),
+      mb(c.peakRssKb), n === undefined ? '—' : ratio(c.peakRssKb, n.peakRssKb),
+      mb(c.hwmKb),
+      cpu(perRequest(c, c.targetCpuMs)),
+      `${pct(c.hostBusy)}${saturated(c) ? ' ⚠' : ''}`,
+      `${pct(c.otherLoad)}${disturbed(c) ? ' ⚠' : ''}`,
+      pct(w.cpuMs / 1000 / Math.max(w.durationS, 1e-9)),
+      `${c.response.contentEncoding} ${bytes(c.response.wireBytes)}`,
+      errors === 0 ? '0' : `**${w.socketErrors} socket, ${w.statusErrors} ≥400** of ${w.requests + w.socketErrors}`,
+    ]))
+  }
+  return lines
+}
+
+function memoryTable(r: Report): string[] {
+  const after = `RSS ${r.options.afterMs / 1000} s after MB`
+  const lines = [
+    row(['body', 'enc', 'conns', 'seconds', 'requests', 'req/s', 'errors', 'RSS idle MB', 'peak RSS MB (100 ms samples)', 'VmHWM MB', after]),
+    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  ]
+  for (const m of r.memory) {
+    lines.push(row([m.size, m.encoding, String(m.connections), String(m.durationS), String(m.requests), fixed(m.rps, 1), String(m.errors),
+      mb(m.idleRssKb), mb(m.peakRssKb), mb(m.hwmKb), mb(m.afterRssKb)]))
+  }
+  return lines
+}
+
+function growthSection(g: GrowthResult): string[] {
+  const lines = [
+    `Fresh gateway, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
+    '',
+    row(['probes', 'RSS MB', 'VmHWM MB', 'elapsed s']),
+    row(['---:', '---:', '---:', '---:']),
+    ...g.points.map((p) => row([p.probes.toLocaleString('en-US'), mb(p.rssKb), mb(p.hwmKb), fixed(p.seconds, 1)])),
+  ]
+  const first = g.points[0]
+  const last = g.points.at(-1)
+  if (first !== undefined && last !== undefined && last !== first) {
+    const delta = last.rssKb - first.rssKb
+    lines.push('', `RSS after ${last.probes.toLocaleString('en-US')} probes vs after ${first.probes.toLocaleString('en-US')}: ` +
+      `${delta >= 0 ? '+' : ''}${mb(delta)} MB (${delta >= 0 ? '+' : ''}${fixed((delta / first.rssKb) * 100, 1)}%), ` +
+      `${fixed((delta * 1024) / (last.probes - first.probes), 0)} bytes per probe.`)
+  }
+  lines.push(g.failed === 0 ? 'Every probe returned 200.' : `**${g.failed} probes failed**: ${JSON.stringify(g.statuses)}`)
+  return lines
+}
+
+export function renderMarkdown(r: Report): string {
+  const m = r.machine
+  const o = r.options
+  const h = Object.entries(r.clientHeaders).map(([k, v]) => `\`${k}: ${v}\``).join(', ')
+  const out = [
+    '# scrape-gateway benchmark',
+    '',
+    `- **Date**: ${r.date.toISOString()} — total run time ${fixed(r.totalSeconds, 0)} s`,
+    `- **Machine**: ${m.cpuModel}, ${m.cores} cores, ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.kernel}`,
+    `- **Versions**: Node ${m.node}, nginx ${m.nginx ?? 'not installed'}, wrk ${m.wrk ?? '?'}, scrape-gateway ${m.gateway}`,
+    `- **Command**: \`${r.command}\``,
+    `- **Target**: ${r.target}, https on 127.0.0.1 with a test-CA certificate, requires \`Authorization: Bearer <token>\`; bodies from test/helpers/targets.ts exposition(): ` +
+      r.bodies.map((b) => `${b.label} = ${b.series.toLocaleString('en-US')} series, ${bytes(b.bytes)} (gzip ${bytes(b.gzipBytes)})`).join('; '),
+    '- **Peers**: *direct* = wrk → the https target itself (the limit); *nginx* = wrk → nginx reverse proxy (plain http in; https out with the bearer header, ' +
+      '`proxy_ssl_verify on` against the test CA, upstream keep-alive; `gunzip on` for gzip) → target; ' +
+      `*gateway* = wrk → \`GET /probe?job=…&target=…\` of the gateway in its own process${r.gatewayCommand !== undefined ? ` (\`${r.gatewayCommand}\`)` : ''} → target.`,
+    `- **Load**: wrk -t${o.threads} (capped at the connection count), ${o.warmupS} s warm-up ` +
+      `${o.quick ? '(--quick: once per peer, size and encoding) ' : ''}then ${o.durationS} s measured per case, --timeout ${o.timeoutS}s, all keep-alive.`,
+    `- **Client headers, identical for every peer**: ${h}, and \`Accept-Encoding\` per case; *direct* adds the \`Authorization\` header that nginx and the gateway add upstream.`,
+    '- **Cases**: *identity* — the target serves identity, the client sends `Accept-Encoding: identity`. ' +
+      '*gzip* — the target serves gzip, the client sends `Accept-Encoding: gzip` as Prometheus does: nginx passes the gzip through, the gateway (today) decodes and sends identity. ' +
+      '*gunzip* — the target serves gzip to nginx and the gateway, the client sends `Accept-Encoding: identity`: both must decode (direct then gets identity from the target).',
+    '',
+    '## Throughput, latency, cost',
+    '',
+    ...casesTable(r),
+    '',
+    '*÷nginx*, *÷direct*: this row\'s figure divided by the nginx / direct row of the same case (req/s: below 1× is slower; latency, CPU, RSS: above 1× is more). ' +
+      '*CPU ms/req*: user+system CPU of the peer\'s processes (gateway: its node process; nginx: master + worker; /proc/PID/stat, CLK_TCK) over the measured period ÷ requests. ' +
+      '*peak RSS*: VmRSS sampled every 100 ms during the measured period (nginx: master + worker summed). ' +
+      `*VmHWM*: kernel peak RSS ${r.hwmResettable ? 'since the case\'s warm-up (reset through /proc/PID/clear_refs)' : 'since the process started (clear_refs was not permitted)'}. ` +
+      '*target CPU ms/req*: the https target\'s CPU per request. *host busy*: all cores, from /proc/stat (⚠ ≥ 90%: the machine is saturated, the figures measure contention). *other load*: the share of all cores used by processes that are not the benchmark\'s (host busy − target, peers, wrk and the harness; ⚠ ≥ 10%: the machine was not quiet, distrust the row). ' +
+      '*wrk CPU*: wrk\'s own CPU as a share of one core. *client got*: Content-Encoding and body size of one response before the case. *errors*: wrk socket errors (connect/read/write/timeout) and responses ≥ 400.',
+  ]
+  if (r.memory.length > 0) {
+    out.push('', '## Memory: concurrent large bodies', '',
+      `A fresh gateway per row; wrk -c${o.memoryConnections} for ${o.memoryDurationS} s, no warm-up.`, '', ...memoryTable(r))
+  }
+  if (r.growth !== undefined) out.push('', '## Growth over many probes', '', ...growthSection(r.growth))
+  if (r.notes.length > 0) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`))
+  return out.join('\n') + '\n'
+}

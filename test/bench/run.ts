@@ -1,0 +1,424 @@
+// The benchmark of issue #6: the gateway's /probe against nginx doing the same
+// job and against the target itself, with wrk, on 127.0.0.1.
+//
+//   npx tsx test/bench/run.ts [--quick] [--sizes=100k,1m,10m] [--connections=1,32] ...   (--help lists all)
+//
+// Writes a Markdown report to stdout and to test/bench/results/latest.md (and
+// the raw figures to latest.json next to it).
+import { randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createCa } from '../helpers/pki.js'
+import { writeBodies, type Body } from './bodies.js'
+import { jobName, startGatewayProcess, writeGatewayConfig, type GatewayProcess, type UpstreamEncoding } from './gateway.js'
+import { drive, fetchOnce, runWrk, writeWrkScript, WRK, type WrkResult } from './load.js'
+import { describeMachine } from './machine.js'
+import { startNginxProxy, type Nginx } from './nginx.js'
+import { parseOptions, REPO_ROOT, USAGE, type BenchOptions, type Encoding, type Peer } from './options.js'
+import { installCleanup, isStopping, removeOnExit, stopAll } from './procs.js'
+import { disturbed, renderMarkdown, saturated, type CaseResult, type GrowthResult, type MemoryResult, type Report } from './report.js'
+import { hostBusy, hostCpu, hostDeltaMs, hwmKb, processTree, resetPeak, RssSampler, rssKb, treeCpuMs, type HostCpu } from './sample.js'
+import { startTarget, type BenchTarget } from './target.js'
+
+// What Prometheus 3 sends by default (scrape_protocols defaults, utf-8 escaping).
+const CLIENT_HEADERS: Readonly<Record<string, string>> = {
+  Accept: 'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,' +
+    'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+  'User-Agent': 'Prometheus/3.0.0',
+  'X-Prometheus-Scrape-Timeout-Seconds': '30',
+}
+
+/** The longest measured period a too-slow case is extended to, seconds. */
+const MAX_EXTENDED_S = 8
+
+const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const progress = (s: string): void => { process.stderr.write(`${s}\n`) }
+
+/** What the target is asked for: gunzip differs from gzip only on the client side. */
+function upstreamOf(enc: Encoding): UpstreamEncoding {
+  return enc === 'identity' ? 'identity' : 'gzip'
+}
+
+interface Rig {
+  opts: BenchOptions
+  target: BenchTarget
+  proxy: Nginx | undefined
+  gateway: GatewayProcess | undefined
+  gatewayConfig: string
+  gatewayDir: string
+  token: string
+  caPem: string
+  script: string
+}
+
+function url(rig: Rig, peer: Peer, body: Body, enc: Encoding): string {
+  const up = upstreamOf(enc)
+  switch (peer) {
+    case 'direct': return `https://${rig.target.host}${body.path}`
+    case 'nginx': return `http://127.0.0.1:${rig.proxy!.port}/${up}${body.path}`
+    case 'gateway': return `${rig.gateway!.url}/probe?job=${jobName(body, up)}&target=${rig.target.host}`
+  }
+}
+
+function headers(rig: Rig, peer: Peer, enc: Encoding): Record<string, string> {
+  return {
+    ...CLIENT_HEADERS,
+    'Accept-Encoding': enc === 'gzip' ? 'gzip' : 'identity',
+    ...(peer === 'direct' ? { Authorization: `Bearer ${rig.token}` } : {}),
+  }
+}
+
+/** The peer's process tree root (undefined for direct). */
+function peerRoot(rig: Rig, peer: Peer): number | undefined {
+  return peer === 'gateway' ? rig.gateway!.child.pid : peer === 'nginx' ? rig.proxy!.child.pid : undefined
+}
+
+function peerPids(rig: Rig, peer: Peer): number[] {
+  return peer === 'gateway' ? rig.gateway!.pids() : peer === 'nginx' ? processTree(rig.proxy!.child.pid) : []
+}
+
+async function restartGateway(rig: Rig): Promise<GatewayProcess> {
+  await rig.gateway?.stop()
+  rig.gateway = await startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir)
+  return rig.gateway
+}
+
+function wrkOptions(rig: Rig, peer: Peer, body: Body, enc: Encoding, connections: number, durationS: number): Parameters<typeof runWrk>[0] {
+  return {
+    url: url(rig, peer, body, enc),
+    connections,
+    threads: rig.opts.threads,
+    durationS,
+    timeoutS: rig.opts.timeoutS,
+    headers: headers(rig, peer, enc),
+    script: rig.script,
+  }
+}
+
+function describeWrk(w: WrkResult): string {
+  const errors = w.socketErrors + w.statusErrors
+  return `${w.rps.toFixed(1)} req/s, p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms${errors > 0 ? `, ${errors} errors` : ''}`
+}
+
+/** CPU so far: the peer's, the target's, everything of ours (children and this process), and the host's. */
+interface CpuSnapshot { peerMs: number | undefined, targetMs: number, oursMs: number, host: HostCpu }
+
+function cpuSnapshot(rig: Rig, root: number | undefined): CpuSnapshot {
+  const targetMs = treeCpuMs(rig.target.child.pid)
+  const self = process.cpuUsage()
+  const oursMs = targetMs + (self.user + self.system) / 1000 +
+    (rig.proxy === undefined ? 0 : treeCpuMs(rig.proxy.child.pid)) + (rig.gateway === undefined ? 0 : treeCpuMs(rig.gateway.child.pid))
+  return { peerMs: root === undefined ? undefined : treeCpuMs(root), targetMs, oursMs, host: hostCpu() }
+}
+
+async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, connections: number,
+  response: CaseResult['response'], warmupS: number): Promise<{ result: CaseResult, hwmReset: boolean }> {
+  const { opts } = rig
+  const pids = peerPids(rig, peer)
+  const root = peerRoot(rig, peer)
+  const hwmReset = pids.length === 0 || resetPeak(pids)
+  const sampler = pids.length > 0 ? new RssSampler(pids).start() : undefined
+  if (warmupS > 0) await runWrk(wrkOptions(rig, peer, body, enc, connections, warmupS))
+  sampler?.resetPeak()
+  let before = cpuSnapshot(rig, root)
+  let wrk = await runWrk(wrkOptions(rig, peer, body, enc, connections, opts.durationS))
+  // Slower than the period: fewer completions than connections say little. The
+  // short run then served as a warm-up; measure once more, longer.
+  const longer = Math.min(MAX_EXTENDED_S, opts.durationS * 3)
+  const extended = wrk.requests < connections && longer > opts.durationS
+  if (extended) {
+    sampler?.resetPeak()
+    before = cpuSnapshot(rig, root)
+    wrk = await runWrk(wrkOptions(rig, peer, body, enc, connections, longer))
+  }
+  const after = cpuSnapshot(rig, root)
+  sampler?.stop()
+  const host = hostDeltaMs(before.host, after.host)
+  const oursMs = after.oursMs - before.oursMs + wrk.cpuMs
+  return {
+    hwmReset,
+    result: {
+      size: body.label,
+      encoding: enc,
+      connections,
+      peer,
+      wrk,
+      peerCpuMs: before.peerMs === undefined || after.peerMs === undefined ? undefined : after.peerMs - before.peerMs,
+      targetCpuMs: after.targetMs - before.targetMs,
+      hostBusy: hostBusy(before.host, after.host),
+      otherLoad: host.totalMs > 0 ? Math.max(0, host.busyMs - oursMs) / host.totalMs : 0,
+      peakRssKb: sampler?.peakKb,
+      hwmKb: pids.length > 0 ? hwmKb(pids) : undefined,
+      response,
+      extended,
+    },
+  }
+}
+
+async function memoryScenario(rig: Rig, body: Body, enc: Encoding): Promise<MemoryResult> {
+  const { opts } = rig
+  const gw = await restartGateway(rig)
+  await sleep(opts.settleMs)
+  const pids = gw.pids()
+  const idleRssKb = rssKb(pids)
+  resetPeak(pids)
+  const sampler = new RssSampler(pids).start()
+  const w = await runWrk(wrkOptions(rig, 'gateway', body, enc, opts.memoryConnections, opts.memoryDurationS))
+  sampler.stop()
+  const hwm = hwmKb(pids)
+  await sleep(opts.afterMs)
+  return {
+    size: body.label,
+    encoding: enc,
+    connections: opts.memoryConnections,
+    durationS: opts.memoryDurationS,
+    requests: w.requests,
+    rps: w.rps,
+    errors: w.socketErrors + w.statusErrors,
+    idleRssKb,
+    peakRssKb: sampler.peakKb,
+    hwmKb: hwm,
+    afterRssKb: rssKb(pids),
+  }
+}
+
+async function growthCheck(rig: Rig, body: Body): Promise<GrowthResult> {
+  const { opts } = rig
+  const enc = opts.growthEncoding
+  const gw = await restartGateway(rig)
+  await sleep(opts.settleMs)
+  const pids = gw.pids()
+  const result: GrowthResult = {
+    size: body.label, encoding: enc, concurrency: opts.growthConcurrency, idleRssKb: rssKb(pids), points: [], failed: 0, statuses: {},
+  }
+  const started = Date.now()
+  let done = 0
+  for (const target of opts.growthProbes) {
+    const r = await drive(url(rig, 'gateway', body, enc), target - done, opts.growthConcurrency, headers(rig, 'gateway', enc))
+    done = target
+    result.failed += r.failed
+    for (const [k, v] of Object.entries(r.statuses)) result.statuses[k] = (result.statuses[k] ?? 0) + v
+    // Let the last responses' buffers go before reading RSS.
+    await sleep(opts.settleMs)
+    result.points.push({ probes: target, rssKb: rssKb(pids), hwmKb: hwmKb(pids), seconds: (Date.now() - started) / 1000 })
+    progress(`  growth: ${target} probes, RSS ${(rssKb(pids) / 1024).toFixed(1)} MB`)
+  }
+  return result
+}
+
+/** Counts of the gateway's log lines by level, message and result ('probe failed' result=canceled ...). */
+function summarizeLogs(files: string[]): string[] {
+  const levels: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' }
+  const counts = new Map<string, number>()
+  for (const file of files) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim() === '') continue
+      let key: string
+      try {
+        const j = JSON.parse(line) as { level?: number, msg?: string, result?: string, err?: string }
+        key = `${levels[j.level ?? 0] ?? `level ${j.level}`} "${j.msg ?? ''}"${j.result !== undefined ? ` result=${j.result}` : ''}` +
+          (j.result === 'canceled' || j.err === undefined ? '' : ` (${String(j.err).slice(0, 120)})`)
+      } catch {
+        key = `\`${line.slice(0, 160)}\``
+      }
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([key, n]) =>
+    `${n}× ${key}${key.includes('result=canceled') ? ' — wrk closes its connections mid-response when each period ends' : ''}`)
+}
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2))
+  if (parsed === 'help') {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  const opts = parsed
+  const started = Date.now()
+  installCleanup()
+  if (!existsSync(WRK)) throw new Error(`${WRK} is not installed (Debian: apt-get install wrk)`)
+  const machine = describeMachine(REPO_ROOT)
+  const notes: string[] = []
+
+  let peers = opts.peers
+  if (machine.nginx === undefined && peers.includes('nginx')) {
+    peers = peers.filter((p) => p !== 'nginx')
+    notes.push('nginx is not installed: the nginx peer was skipped, and the target is a Node https server.')
+  }
+  const needGateway = peers.includes('gateway')
+  const memory = needGateway && opts.memoryDurationS > 0
+  const growth = needGateway && opts.growthProbes.length > 0
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sg-bench-'))
+  removeOnExit(work)
+  // nginx workers may run as another user (nobody): they must reach the bodies.
+  chmodSync(work, 0o755)
+  const www = path.join(work, 'www')
+  mkdirSync(www)
+  const labels = [...new Set([...opts.sizes, ...(memory ? [opts.memorySize] : []), ...(growth ? [opts.growthSize] : [])].map((s) => s.toLowerCase()))]
+  progress(`bench: generating bodies ${labels.join(', ')}`)
+  const bodies = writeBodies(www, labels)
+  const bodyOf = (label: string): Body => bodies.find((b) => b.label === label.toLowerCase())!
+
+  const ca = createCa('scrape-gateway bench CA')
+  removeOnExit(path.dirname(ca.certFile))
+  const cert = ca.issue({ cn: 'bench-target' })
+  const token = randomBytes(24).toString('hex')
+  const gatewayDir = path.join(work, 'gateway')
+  mkdirSync(gatewayDir)
+  const tokenFile = path.join(gatewayDir, 'token')
+  writeFileSync(tokenFile, token, { mode: 0o600 })
+
+  const target = await startTarget(opts.target, { dir: work, root: www, certFile: cert.certFile, keyFile: cert.keyFile, token, repoRoot: REPO_ROOT })
+  progress(`bench: target ${target.kind} on ${target.host}`)
+  const proxy = peers.includes('nginx')
+    ? await startNginxProxy({ dir: path.join(work, 'nginx-proxy'), target: target.host, caFile: ca.certFile, token })
+    : undefined
+  if (proxy !== undefined) progress(`bench: nginx proxy on 127.0.0.1:${proxy.port}`)
+  const gatewayConfig = writeGatewayConfig({ dir: gatewayDir, target: target.host, bodies, caFile: ca.certFile, tokenFile })
+  let gateway: GatewayProcess | undefined
+  if (needGateway) {
+    try {
+      gateway = await startGatewayProcess(REPO_ROOT, gatewayConfig, gatewayDir)
+    } catch (err) {
+      throw new Error(`the gateway did not start (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
+    }
+    progress(`bench: gateway on ${gateway.url} (pid ${gateway.child.pid})`)
+  }
+  const rig: Rig = {
+    opts, target, proxy, gateway, gatewayConfig, gatewayDir, token, caPem: ca.cert, script: writeWrkScript(work),
+  }
+  const gatewayCommand = gateway?.command.replace(`${gatewayDir}/`, 'TMP/')
+
+  // One idle second: is anything else keeping the CPUs busy?
+  const idleBefore = cpuSnapshot(rig, undefined)
+  await sleep(1000)
+  const idleAfter = cpuSnapshot(rig, undefined)
+  const idleHost = hostDeltaMs(idleBefore.host, idleAfter.host)
+  const idleLoad = idleHost.totalMs > 0 ? Math.max(0, idleHost.busyMs - (idleAfter.oursMs - idleBefore.oursMs)) / idleHost.totalMs : 0
+  progress(`bench: other processes use ${Math.round(idleLoad * 100)}% of the CPUs${idleLoad >= 0.1 ? ' — the machine is not quiet, figures will suffer' : ''}`)
+
+  const cases: CaseResult[] = []
+  const caseBodies = opts.sizes.map(bodyOf)
+  const total = caseBodies.length * opts.encodings.length * opts.connections.length * peers.length
+  const estimate = total * ((opts.quick ? opts.warmupS / opts.connections.length : opts.warmupS) + opts.durationS + 0.3) +
+    (memory ? opts.encodings.length * (opts.memoryDurationS + 4) : 0) + (growth ? 15 : 0)
+  progress(`bench: ${total} cases, about ${Math.round(estimate)} s`)
+  let hwmResettable = true
+  let n = 0
+  const warmed = new Set<string>()
+  for (const body of caseBodies) {
+    for (const enc of opts.encodings) {
+      // One request per peer first: the setup works, and what the client receives.
+      const responses = new Map<Peer, CaseResult['response']>()
+      for (const peer of peers) {
+        let r: Awaited<ReturnType<typeof fetchOnce>>
+        try {
+          r = await fetchOnce(url(rig, peer, body, enc), headers(rig, peer, enc), peer === 'direct' ? rig.caPem : undefined)
+        } catch (err) {
+          r = { status: 0, contentEncoding: '', wireBytes: 0, decodedBytes: 0, reason: (err as Error).message }
+        }
+        if (r.status !== 200 || r.decodedBytes !== body.bytes) {
+          const why = `${peer} ${body.label} ${enc}: status ${r.status}, ${r.decodedBytes} of ${body.bytes} bytes decoded ${r.reason}`.trim()
+          progress(`bench: check failed: ${why}; skipping ${peer} for this case`)
+          notes.push(`**Check failed, not measured**: ${why}`)
+          continue
+        }
+        responses.set(peer, { contentEncoding: r.contentEncoding, wireBytes: r.wireBytes, decodedBytes: r.decodedBytes })
+      }
+      for (const connections of opts.connections) {
+        for (const peer of peers) {
+          n++
+          const response = responses.get(peer)
+          if (response === undefined) continue
+          // --quick warms each peer and path up once: JIT and pools stay warm across connection counts.
+          const key = `${peer} ${body.label} ${enc}`
+          const warmupS = opts.quick && warmed.has(key) ? 0 : opts.warmupS
+          warmed.add(key)
+          const { result, hwmReset } = await measureCase(rig, peer, body, enc, connections, response, warmupS)
+          hwmResettable &&= hwmReset
+          cases.push(result)
+          progress(`[${n}/${total}] ${body.label} ${enc} c=${connections} ${peer}: ${describeWrk(result.wrk)}`)
+        }
+      }
+    }
+  }
+
+  const memoryResults: MemoryResult[] = []
+  if (memory) {
+    for (const enc of opts.encodings) {
+      progress(`bench: memory scenario ${opts.memorySize} ${enc} c=${opts.memoryConnections} for ${opts.memoryDurationS} s`)
+      memoryResults.push(await memoryScenario(rig, bodyOf(opts.memorySize), enc))
+    }
+  }
+  let growthResult: GrowthResult | undefined
+  if (growth) {
+    progress(`bench: growth check, ${opts.growthProbes.join(', ')} probes of ${opts.growthSize} ${opts.growthEncoding}`)
+    growthResult = await growthCheck(rig, bodyOf(opts.growthSize))
+  }
+  await stopAll()
+
+  // Notes: what makes a figure mean less than it seems.
+  const disturbedCases = cases.filter(disturbed)
+  if (idleLoad >= 0.1 || disturbedCases.length > 0) {
+    const worst = Math.max(idleLoad, ...cases.map((c) => c.otherLoad))
+    notes.push(`**The machine was not quiet**: other processes used ${Math.round(idleLoad * 100)}% of the CPUs in the idle second before the cases, ` +
+      `and ≥ 10% during ${disturbedCases.length} of ${cases.length} cases (up to ${Math.round(worst * 100)}%; column *other load*). Those rows measure the neighbours too; rerun on a quiet machine.`)
+  }
+  const saturatedCases = cases.filter(saturated)
+  if (saturatedCases.length > 0) {
+    notes.push(`${saturatedCases.length} of ${cases.length} cases ran with the host ≥ 90% busy (⚠): on ${machine.cores} cores wrk, the target and the peer share the CPUs, ` +
+      'so there req/s and latency measure contention as much as the peer; CPU ms/req stays comparable.')
+  }
+  const wrkBound = cases.filter((c) => c.wrk.cpuMs / 1000 / c.wrk.durationS >= 0.9 * Math.min(opts.threads, c.connections))
+  if (wrkBound.length > 0) {
+    notes.push(`wrk used ≥ 90% of its thread(s) in: ${wrkBound.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer}`).join('; ')} — the client may be the limit there.`)
+  }
+  const fewRequests = cases.filter((c) => c.wrk.requests < 50)
+  if (fewRequests.length > 0) {
+    notes.push(`Fewer than 50 requests in the measured period (p99 is then about the slowest request): ${fewRequests.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer} (${c.wrk.requests})`).join('; ')}.`)
+  }
+  if (!hwmResettable) notes.push('VmHWM could not be reset per case (/proc/PID/clear_refs not writable): it is the peak since the process started.')
+  if (opts.quick) notes.push('--quick: 1 s periods; a smoke test of the harness and a rough picture, not figures to compare releases with.')
+  const extendedCases = cases.filter((c) => c.extended)
+  if (extendedCases.length > 0) {
+    notes.push(`Fewer completions than connections in ${opts.durationS} s, so measured again for longer (req/s marked *): ` +
+      extendedCases.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer} (${c.wrk.durationS.toFixed(1)} s, ${c.wrk.requests} requests)`).join('; ') + '.')
+  }
+  const gatewayLog = summarizeLogs(readdirSync(gatewayDir).filter((f) => /^gateway-\d+\.log$/.test(f)).map((f) => path.join(gatewayDir, f)))
+  if (gatewayLog.length > 0) notes.push(`The gateway's log (level warn): ${gatewayLog.join('; ')}.`)
+
+  const report: Report = {
+    date: new Date(started),
+    totalSeconds: (Date.now() - started) / 1000,
+    command: ['npx tsx test/bench/run.ts', ...process.argv.slice(2)].join(' '),
+    machine,
+    options: opts,
+    target: target.kind,
+    gatewayCommand,
+    bodies,
+    clientHeaders: { ...CLIENT_HEADERS },
+    cases,
+    memory: memoryResults,
+    growth: growthResult,
+    hwmResettable,
+    notes,
+  }
+  const markdown = renderMarkdown(report)
+  mkdirSync(path.dirname(opts.out), { recursive: true })
+  writeFileSync(opts.out, markdown)
+  const json = opts.out.replace(/\.md$/, '') + '.json'
+  writeFileSync(json, JSON.stringify(report, null, 2) + '\n')
+  process.stdout.write(markdown)
+  progress(`bench: wrote ${path.relative(process.cwd(), opts.out)} and ${path.relative(process.cwd(), json)} in ${report.totalSeconds.toFixed(0)} s`)
+  return 0
+}
+
+main().then((code) => process.exit(code), async (err: Error) => {
+  if (isStopping()) return // the signal handler exits
+  process.stderr.write(`bench: ${err.message}\n`)
+  await stopAll()
+  process.exit(1)
+})
