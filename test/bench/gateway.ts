@@ -1,25 +1,36 @@
 // The gateway under test, in a process of its own so that its CPU and RSS are
-// its alone: `node --import tsx src/main.ts --config.file=... --log.level=warn`.
+// its alone: `node dist/src/main.js --config.file=... --log.level=warn` (built first).
 // One job per (body size, upstream encoding), all for the one bench target.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Body } from './bodies.js'
 import { freePort, startChild, waitReady, type Child } from './procs.js'
-import { processTree } from './sample.js'
 
 let tsx: string[] | undefined
 
-/**
- * How to run a .ts entry point: `node --import tsx` (Node >= 20.6 has
- * module.register; checked once), else tsx's CLI, which runs node as its child:
- * the sampled tree then includes the tsx wrapper process.
- */
+/** How to run a .ts entry point (the Node bench target): `node --import tsx`, else tsx's CLI. */
 export function tsxCommand(repoRoot: string): string[] {
   if (tsx !== undefined) return tsx
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', ''], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 })
   tsx = r.status === 0 ? [process.execPath, '--import', 'tsx'] : [path.join(repoRoot, 'node_modules', '.bin', 'tsx')]
   return tsx
+}
+
+let built = false
+
+/**
+ * The gateway runs as it does in production (the Dockerfile): compiled JS on
+ * plain node, built once per run with `tsc -p tsconfig.build.json`. Running it
+ * under tsx would measure tsx's loader and source maps too.
+ */
+export function buildGateway(repoRoot: string): string[] {
+  if (!built) {
+    const r = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 })
+    if (r.status !== 0) throw new Error(`building the gateway failed:\n${r.stdout}${r.stderr}`)
+    built = true
+  }
+  return [process.execPath, path.join(repoRoot, 'dist', 'src', 'main.js')]
 }
 
 export type UpstreamEncoding = 'identity' | 'gzip'
@@ -75,8 +86,10 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
   const log = path.join(dir, `gateway-${++starts}.log`)
-  const [cmd, ...pre] = tsxCommand(repoRoot)
-  const args = [...pre, 'src/main.ts', `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
+  const [cmd, main] = buildGateway(repoRoot)
+  // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
   const child = startChild('gateway', cmd!, args, { cwd: repoRoot, log })
   const url = `http://127.0.0.1:${port}`
   await waitReady(child, async () => {
@@ -88,12 +101,7 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
       return false
     }
   }, log, 30_000)
-  // Under tsx's CLI the gateway is the node child of the wrapper.
-  const pids = (): number[] => (pre.length > 0 ? [child.pid] : descendants(child.pid))
-  return { child, url, log, command: `${path.basename(cmd!)} ${args.join(' ')}`, pids, stop: async () => child.stop() }
+  const pids = (): number[] => [child.pid]
+  return { child, url, log, command: `node ${args.join(' ')}`, pids, stop: async () => child.stop() }
 }
 
-function descendants(root: number): number[] {
-  const tree = processTree(root)
-  return tree.length > 1 ? tree.slice(1) : tree
-}
