@@ -22,7 +22,7 @@ export class GatewayMetrics {
 
   readonly bodyBytes = new Counter({
     name: 'scrape_gateway_probe_body_bytes_total',
-    help: 'Decoded body bytes relayed, by job.',
+    help: 'Body bytes relayed to callers, by job: decoded, or as the target sent them when its gzip is passed through to a caller that accepts gzip.',
     labelNames: ['job'] as const,
     registers: [this.registry],
   })

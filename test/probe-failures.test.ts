@@ -9,46 +9,10 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import { startGateway, type Gateway } from './helpers/gateway.js'
+import { get, type Seen } from './helpers/client.js'
 import { exposition, metricsHandler, refusedPort, startHttpTarget, type Handler, type Target } from './helpers/targets.js'
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
-
-/** What a caller saw, read with node:http so nothing is decoded or hidden. */
-interface Seen {
-  /** 0 when the request failed before any response head. */
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: Buffer
-  /** node's IncomingMessage.complete: the whole message was received. */
-  complete: boolean
-  aborted: boolean
-  error: string | undefined
-  ms: number
-}
-
-/** `onData` runs once, at the first body bytes the caller receives. */
-function get (url: string, headers: Record<string, string> = {}, onData?: () => void): Promise<Seen> {
-  const started = Date.now()
-  return new Promise((resolve) => {
-    const req = http.get(url, { headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      let aborted = false
-      let error: string | undefined
-      res.on('aborted', () => { aborted = true })
-      res.on('error', (err) => { error = err.message })
-      res.on('data', (c: Buffer) => {
-        if (chunks.length === 0) onData?.()
-        chunks.push(c)
-      })
-      res.on('close', () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete, aborted, error, ms: Date.now() - started })
-      })
-    })
-    req.on('error', (err) => {
-      resolve({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, aborted: false, error: err.message, ms: Date.now() - started })
-    })
-  })
-}
 
 function probeUrl (gw: Gateway, job: string, target: string): string {
   return `${gw.url}/probe?job=${encodeURIComponent(job)}&target=${encodeURIComponent(target)}`

@@ -4,6 +4,7 @@ import { Errors } from '../errors.js'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
+import { acceptsGzip } from '../scrape/gzip-meter.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
 import { targetKey, validateTarget } from '../scrape/target.js'
 
@@ -67,7 +68,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
       })
     })
 
-    const res = await probe.start(request.headers.accept)
+    const res = await probe.start(request.headers.accept, acceptsGzip(request.headers['accept-encoding']))
     if (res.contentType !== undefined) reply.header('content-type', res.contentType)
     if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding)
     return reply.send(res.body)

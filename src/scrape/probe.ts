@@ -7,6 +7,7 @@ import { pipeline, type Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { CompiledJob } from './job.js'
 import { BodyLimit } from './limit.js'
+import { GzipMeter } from './gzip-meter.js'
 import { classify, DeadlineExceeded } from './classify.js'
 import { TIMEOUT_HEADER } from './timeout.js'
 import { formatSeconds } from '../config/duration.js'
@@ -15,13 +16,14 @@ import { Errors } from '../errors.js'
 export interface ProbeResponse {
   /** The upstream Content-Type, verbatim (undefined when the target sent none). */
   contentType: string | undefined
-  /** Content-Encoding to relay: set only for encodings the gateway does not decode. */
+  /** Content-Encoding to relay: the target's, unless the gateway decoded the body. */
   contentEncoding: string | undefined
   /** The decoded body; errors on it are already coded. */
   body: Readable
 }
 
 export interface ProbeOutcome {
+  /** Body bytes relayed to the caller (compressed when gzip was passed through). */
   bytes: number
   error: Error | undefined
 }
@@ -29,7 +31,7 @@ export interface ProbeOutcome {
 export class Probe {
   readonly #controller = new AbortController()
   readonly #timer: NodeJS.Timeout
-  #limit: BodyLimit | undefined
+  #last: BodyLimit | GzipMeter | undefined
   #settled = false
   #canceled = false
   #resolveDone!: (o: ProbeOutcome) => void
@@ -58,11 +60,11 @@ export class Probe {
     if (this.#settled) return
     this.#settled = true
     clearTimeout(this.#timer)
-    this.#resolveDone({ bytes: this.#limit?.bytes ?? 0, error: this.#canceled ? undefined : error })
+    this.#resolveDone({ bytes: this.#last?.bytes ?? 0, error: this.#canceled ? undefined : error })
   }
 
   /** Sends the request; resolves when a 200's headers arrived, rejects with a coded error otherwise. */
-  async start (accept: string | undefined): Promise<ProbeResponse> {
+  async start (accept: string | undefined, callerAcceptsGzip = false): Promise<ProbeResponse> {
     const { job } = this
     const headers: Record<string, string> = {
       ...job.baseHeaders,
@@ -100,16 +102,19 @@ export class Probe {
 
     const encoding = headerValue(res.headers['content-encoding'])
     const gzip = encoding === 'gzip'
-    const limit = new BodyLimit(job.config.bodySizeLimit, (err) => classify(err, 'body', this.timeoutMs))
-    this.#limit = limit
-    const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip(), limit] : [limit]
+    const mapError = (err: Error): Error => classify(err, 'body', this.timeoutMs)
+    // A caller that accepts gzip gets the target's gzip bytes as they are.
+    const passGzip = gzip && callerAcceptsGzip
+    const last = passGzip ? new GzipMeter(job.config.bodySizeLimit, mapError) : new BodyLimit(job.config.bodySizeLimit, mapError)
+    this.#last = last
+    const stages: NodeJS.ReadWriteStream[] = gzip && !passGzip ? [createGunzip(), last] : [last]
     pipeline(res.body, ...stages as [NodeJS.ReadWriteStream], (err) => {
-      this.#finish(err == null ? undefined : classify(err, 'body', this.timeoutMs))
+      this.#finish(err == null ? undefined : mapError(err))
     })
     return {
       contentType: headerValue(res.headers['content-type']),
-      contentEncoding: gzip ? undefined : encoding,
-      body: limit,
+      contentEncoding: gzip && !passGzip ? undefined : encoding,
+      body: last,
     }
   }
 }

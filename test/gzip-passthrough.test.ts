@@ -1,0 +1,93 @@
+// A caller that accepts gzip gets the target's gzip bytes unchanged; the
+// body_size_limit still counts decoded bytes, and a failure at any point still
+// cuts the reply instead of completing it.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import zlib from 'node:zlib'
+import { startGateway } from './helpers/gateway.js'
+import { get } from './helpers/client.js'
+import { exposition, startHttpTarget, type Target } from './helpers/targets.js'
+import { acceptsGzip } from '../src/scrape/gzip-meter.js'
+
+const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
+
+async function gzipTarget (payload: Buffer): Promise<Target> {
+  return startHttpTarget((_req, res) => {
+    res.writeHead(200, { 'content-type': TEXT, 'content-encoding': 'gzip', 'content-length': payload.length })
+    res.end(payload)
+  })
+}
+
+async function setup (t: { after: (fn: () => Promise<void>) => void }, payload: Buffer, limit?: string): Promise<{ url: string }> {
+  const target = await gzipTarget(payload)
+  const gw = await startGateway(`
+scrape_configs:
+  - job_name: gz
+${limit === undefined ? '' : `    body_size_limit: ${limit}\n`}    static_configs: [{ targets: ['${target.host}'] }]
+`)
+  t.after(async () => { await target.close(); await gw.close() })
+  return { url: `${gw.url}/probe?job=gz&target=${encodeURIComponent(target.host)}` }
+}
+
+test('acceptsGzip reads Accept-Encoding as RFC 9110 does', () => {
+  assert.equal(acceptsGzip(undefined), false)
+  assert.equal(acceptsGzip('gzip'), true)
+  assert.equal(acceptsGzip('deflate, GZIP;q=0.5'), true)
+  assert.equal(acceptsGzip('gzip;q=0'), false)
+  assert.equal(acceptsGzip('gzip; q=0.0, identity'), false)
+  assert.equal(acceptsGzip('*'), true)
+  assert.equal(acceptsGzip('identity'), false)
+  assert.equal(acceptsGzip('x-gzip'), false)
+})
+
+test('gzip is passed through unchanged to a caller that accepts it, and decoded for one that does not', async (t) => {
+  const text = exposition(3000)
+  const payload = zlib.gzipSync(text)
+  const { url } = await setup(t, payload)
+
+  const gz = await get(url, { 'accept-encoding': 'gzip' })
+  assert.equal(gz.status, 200)
+  assert.equal(gz.complete, true)
+  assert.equal(gz.headers['content-encoding'], 'gzip')
+  assert.equal(gz.headers['content-type'], TEXT)
+  assert.deepEqual(gz.body, payload, 'the very bytes the target sent')
+
+  const plain = await get(url, { 'accept-encoding': 'identity' })
+  assert.equal(plain.status, 200)
+  assert.equal(plain.headers['content-encoding'], undefined)
+  assert.equal(plain.body.toString(), text)
+})
+
+test('with a body_size_limit, passed-through gzip is still limited by its decoded size', async (t) => {
+  const text = exposition(3000) // ~330 kB decoded, a few kB compressed
+  const payload = zlib.gzipSync(text)
+  assert.ok(payload.length < 64 * 1024)
+  const { url } = await setup(t, payload, '64KiB')
+  const seen = await get(url, { 'accept-encoding': 'gzip' })
+  if (seen.status === 200) {
+    assert.equal(seen.complete, false, 'a reply that started must be cut, never completed')
+  } else {
+    assert.equal(seen.status, 502)
+    assert.match(seen.body.toString(), /^SG_BODY_SIZE_LIMIT: body size limit exceeded \(body_size_limit 64KiB\)/)
+  }
+})
+
+test('with a body_size_limit above the decoded size, passed-through gzip completes', async (t) => {
+  const text = exposition(3000)
+  const payload = zlib.gzipSync(text)
+  const { url } = await setup(t, payload, '10MiB')
+  const seen = await get(url, { 'accept-encoding': 'gzip' })
+  assert.equal(seen.status, 200)
+  assert.equal(seen.complete, true)
+  assert.deepEqual(seen.body, payload)
+})
+
+test('a corrupt gzip tail is caught by the side decoder when a limit is set: the reply is cut', async (t) => {
+  const payload = zlib.gzipSync(exposition(3000))
+  // Damage the CRC32 trailer: only the end of the stream is wrong.
+  payload[payload.length - 5] ^= 0xff
+  const { url } = await setup(t, payload, '10MiB')
+  const seen = await get(url, { 'accept-encoding': 'gzip' })
+  if (seen.status === 200) assert.equal(seen.complete, false, 'never a clean end')
+  else assert.match(seen.body.toString(), /^SG_UPSTREAM_DECODE: gzip: /)
+})
