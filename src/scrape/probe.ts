@@ -3,7 +3,7 @@
 // headers and the whole body. Success is a 200 whose body is relayed as a
 // stream (gunzipped, counted, limited); everything else is a coded error.
 import { STATUS_CODES } from 'node:http'
-import { pipeline, type Readable } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { CompiledJob } from './job.js'
 import { BodyLimit } from './limit.js'
@@ -107,9 +107,8 @@ export class Probe {
     const passGzip = gzip && callerAcceptsGzip
     const last = passGzip ? new GzipMeter(job.config.bodySizeLimit, mapError) : new BodyLimit(job.config.bodySizeLimit, mapError)
     this.#last = last
-    const stages: NodeJS.ReadWriteStream[] = gzip && !passGzip ? [createGunzip(), last] : [last]
-    pipeline(res.body, ...stages as [NodeJS.ReadWriteStream], (err) => {
-      this.#finish(err == null ? undefined : mapError(err))
+    relay(gzip && !passGzip ? [res.body, createGunzip(), last] : [res.body, last], (err) => {
+      this.#finish(err === undefined ? undefined : mapError(err))
     })
     return {
       contentType: headerValue(res.headers['content-type']),
@@ -117,6 +116,31 @@ export class Probe {
       body: last,
     }
   }
+}
+
+/**
+ * Pipes `source` through `stages` into the last stage, which the reply reads.
+ * Like stream.pipeline, but without its per-call AbortController and
+ * end-of-stream watchers on every stage (measurable on the probe path): any
+ * stage's error destroys the last one (whose _destroy codes it), and the last
+ * one closing early (an error, or the caller leaving) destroys the others,
+ * which aborts the upstream request.
+ */
+function relay ([source, ...stages]: [Readable, ...Duplex[]], done: (err: Error | undefined) => void): void {
+  const last = stages[stages.length - 1] as Duplex
+  let prev: Readable = source
+  for (const stage of stages) prev = prev.pipe(stage)
+  let error: Error | undefined
+  for (const s of [source, ...stages.slice(0, -1)]) s.once('error', (err: Error) => { last.destroy(err) })
+  last.once('error', (err: Error) => { error = err })
+  last.once('close', () => {
+    if (error !== undefined || !last.readableEnded) {
+      for (const s of [source, ...stages.slice(0, -1)]) s.destroy()
+      done(error ?? new Error('the relay was closed before the body ended'))
+    } else {
+      done(undefined)
+    }
+  })
 }
 
 function headerValue (v: string | string[] | undefined): string | undefined {
