@@ -1,10 +1,12 @@
-// The auth feature: basic_auth, authorization, bearer_token(_file).
+// The auth feature: basic_auth, authorization, bearer_token(_file) and oauth2
+// (client_credentials and jwt-bearer), with Prometheus's validation rules 1-6.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ClientFeature } from '../src/client/feature.js'
 import { describeSource } from '../src/client/secret.js'
 import { AUTH_KEYS, decodeAuth, type AuthSettings } from './auth/settings.js'
 import { compileAuth } from './auth/interceptors.js'
+import { describeOAuth2 } from './auth/oauth2-settings.js'
 
 export const authFeature: ClientFeature<AuthSettings> = {
   name: 'auth',
@@ -13,10 +15,14 @@ export const authFeature: ClientFeature<AuthSettings> = {
   decode: decodeAuth,
   compile: compileAuth,
   describe (s) {
-    if (s.kind === 'basic_auth') {
-      return { basic_auth: { username: describeSource(s.basic.username), password: describeSource(s.basic.password) } }
+    switch (s.kind) {
+      case 'basic_auth':
+        return { basic_auth: { username: describeSource(s.basic.username), password: describeSource(s.basic.password) } }
+      case 'authorization':
+        return { authorization: { type: s.authorization.type, credentials: describeSource(s.authorization.credentials) } }
+      case 'oauth2':
+        return { oauth2: describeOAuth2(s.oauth2) }
     }
-    return { authorization: { type: s.authorization.type, credentials: describeSource(s.authorization.credentials) } }
   },
 }
 

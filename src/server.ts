@@ -8,6 +8,7 @@ import auth from '../plugins/auth.js'
 import tls from '../plugins/tls.js'
 import proxy from '../plugins/proxy.js'
 import redirects from '../plugins/redirects.js'
+import headers from '../plugins/headers.js'
 import { Errors, isCoded } from './errors.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
@@ -81,6 +82,7 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
   await app.register(auth)
   await app.register(proxy)
   await app.register(redirects)
+  await app.register(headers)
 
   const state = new GatewayState(options.configFile, app.clientFeatures, app.log)
   app.decorate('gateway', state)

@@ -1,11 +1,14 @@
-// The auth layers of a job's client. Each sets Authorization only when no
-// outer layer has (Prometheus's basic/authorization round-trippers); values
-// from files are read on every request.
+// The auth layers of a job's client. basic_auth and authorization set
+// Authorization only when no outer layer has (Prometheus's round-trippers);
+// oauth2 sets it always (plugins/auth/oauth2.ts). Values from files are read
+// on every request.
 import { Layer, type ClientBuilder } from '../../src/client/feature.js'
 import { headerInterceptor } from '../../src/client/interceptor.js'
+import { invalidHeaderValue, utf8HeaderValue } from '../../src/client/headers.js'
 import { readValue, type ValueSource } from '../../src/client/secret.js'
 import { Errors } from '../../src/errors.js'
 import type { AuthSettings, Authorization, BasicAuth } from './settings.js'
+import { compileOAuth2 } from './oauth2.js'
 
 /** A value getter that stays synchronous for inline values (the common hot path). */
 function getter (src: ValueSource | undefined, what: string): () => string | Promise<string> {
@@ -17,22 +20,17 @@ function getter (src: ValueSource | undefined, what: string): () => string | Pro
   return () => readValue(src, what)
 }
 
-// Control characters other than HTAB: Go's transport refuses such a header
-// value (httpguts.ValidHeaderFieldValue), and so does undici.
-const HEADER_CTL = /[\x00-\x08\x0a-\x1f\x7f]/
-
 /**
- * The header value as the bytes Go would send. Go writes the UTF-8 bytes of
- * the credentials; undici writes a string as latin1, so it is given those
- * bytes one character each. A control character (a credentials file of two
- * lines) fails the scrape in Prometheus too; here it names the credentials,
- * never their content, instead of surfacing as a connection error.
+ * The header value as the bytes Go would send (see utf8HeaderValue). A control
+ * character (a credentials file of two lines) fails the scrape in Prometheus
+ * too; here it names the credentials, never their content, instead of
+ * surfacing as a connection error.
  */
 function headerBytes (value: string, from: string): string {
-  if (HEADER_CTL.test(value)) {
+  if (invalidHeaderValue(value)) {
     throw new Errors.CREDENTIALS(`${from}: net/http: invalid header field value for "Authorization" (control character in the credentials)`)
   }
-  return Buffer.from(value, 'utf8').toString('latin1')
+  return utf8HeaderValue(value)
 }
 
 function credentialsOrigin (a: Authorization): string {
@@ -60,12 +58,19 @@ function basicValue (b: BasicAuth): () => string | Promise<string> {
     const u = username()
     const p = password()
     if (typeof u === 'string' && typeof p === 'string') return encode(u, p)
-    return Promise.all([u, p]).then(([uu, pp]) => encode(uu, pp))
+    // Both read; a failure is reported for the username first, as Go reads it first.
+    return Promise.allSettled([u, p]).then(([ru, rp]) => {
+      if (ru.status === 'rejected') throw ru.reason
+      if (rp.status === 'rejected') throw rp.reason
+      return encode(ru.value, rp.value)
+    })
   }
 }
 
-export function compileAuth (settings: AuthSettings, client: ClientBuilder): void {
-  if (settings.kind === 'basic_auth') {
+export async function compileAuth (settings: AuthSettings, client: ClientBuilder): Promise<void> {
+  if (settings.kind === 'oauth2') {
+    await compileOAuth2(settings.oauth2, client)
+  } else if (settings.kind === 'basic_auth') {
     client.use(Layer.BasicAuth, headerInterceptor('authorization', basicValue(settings.basic), true))
   } else {
     client.use(Layer.Authorization, headerInterceptor('authorization', authorizationValue(settings.authorization), true))

@@ -29,3 +29,39 @@ export function append (out: HeaderRecord, name: string, value: string): void {
   if (prev === undefined) out[name] = value
   else out[name] = Array.isArray(prev) ? [...prev, value] : [prev, value]
 }
+
+// Control characters other than HTAB: Go's transport refuses such a header
+// value (httpguts.ValidHeaderFieldValue), and so does undici.
+const HEADER_CTL = /[\x00-\x08\x0a-\x1f\x7f]/
+
+/** Whether Go's transport (and undici) would refuse `value` as a header value. */
+export function invalidHeaderValue (value: string): boolean {
+  return HEADER_CTL.test(value)
+}
+
+/**
+ * The header value as the bytes Go would send. Go writes a string's UTF-8
+ * bytes; undici writes a string as latin1, so it is given those bytes one
+ * character each.
+ */
+export function utf8HeaderValue (value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1')
+}
+
+// RFC 9110 token characters: what Go's textproto accepts in a header name.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Whether `name` is a valid header field name. */
+export function validHeaderName (name: string): boolean {
+  return TOKEN.test(name)
+}
+
+/**
+ * Go's http.CanonicalHeaderKey: `x-api-key` → `X-Api-Key`. A name with a
+ * character that is not a token character is returned unchanged, as Go does.
+ */
+export function canonicalHeaderKey (name: string): string {
+  if (!TOKEN.test(name)) return name
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
+}

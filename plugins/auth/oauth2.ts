@@ -1,0 +1,92 @@
+// The oauth2 layer of a job's client (Layer.OAuth2, outside basic_auth and
+// authorization): every scrape gets `Authorization: <token_type> <token>`,
+// set unconditionally as oauth2.Transport does. The token endpoint has its
+// own client, built like a job's from oauth2's own tls_config and proxy keys.
+import type { Dispatcher } from 'undici'
+import { buildClient } from '../../src/client/build.js'
+import { Layer, type ClientBuilder, type Interceptor } from '../../src/client/feature.js'
+import { fail } from '../../src/client/interceptor.js'
+import { invalidHeaderValue, toRecord, utf8HeaderValue, withHeader } from '../../src/client/headers.js'
+import type { JobConfig } from '../../src/config/types.js'
+import { Errors } from '../../src/errors.js'
+import { DeadlineExceeded } from '../../src/scrape/classify.js'
+import { redact } from '../proxy/url.js'
+import { ClientCredentials } from './client-credentials.js'
+import { JwtBearer } from './jwt-bearer.js'
+import type { OAuth2Settings } from './oauth2-settings.js'
+import { authorizationScheme, type Token } from './token-request.js'
+import { TokenSource } from './token-source.js'
+
+function authorization (token: Token): string {
+  const value = `${authorizationScheme(token.tokenType)} ${token.accessToken}`
+  if (invalidHeaderValue(value)) {
+    throw new Errors.OAUTH2_TOKEN('oauth2: the token endpoint sent a token that cannot be a header value (control character)')
+  }
+  return utf8HeaderValue(value)
+}
+
+function abortSignal (opts: Dispatcher.DispatchOptions): AbortSignal | undefined {
+  const signal = (opts as { signal?: unknown }).signal
+  return signal instanceof AbortSignal ? signal : undefined
+}
+
+function userAgent (opts: Dispatcher.DispatchOptions): string | undefined {
+  const ua = toRecord(opts.headers)['user-agent']
+  return Array.isArray(ua) ? ua[0] : ua
+}
+
+export function oauth2Interceptor (source: TokenSource, shownUrl: string): Interceptor {
+  return (dispatch) => (opts, handler) => {
+    const signal = abortSignal(opts)
+    source.token(signal, userAgent(opts)).then((token) => {
+      try {
+        dispatch({ ...opts, headers: withHeader(opts.headers, 'authorization', authorization(token)) }, handler)
+      } catch (err) {
+        fail(handler, err as Error)
+      }
+    }, (err: unknown) => {
+      // The scrape's own deadline passed while it waited for the token.
+      if (err instanceof DeadlineExceeded) {
+        fail(handler, new Errors.UPSTREAM_TIMEOUT(`${err.timeoutMs / 1000}s`, `waiting for the oauth2 token from ${shownUrl}`, { cause: err }))
+      } else {
+        fail(handler, err instanceof Error ? err : new Error(String(err)))
+      }
+    })
+    return true
+  }
+}
+
+/**
+ * The token endpoint's client: the core's client builder run over a job of
+ * its own whose only features are oauth2's tls_config and proxy keys, so the
+ * endpoint gets the same TLS and proxy handling as a scrape target.
+ */
+function tokenEndpointJob (job: string, url: URL, s: OAuth2Settings): JobConfig {
+  return {
+    name: `${job} (oauth2 token endpoint)`,
+    line: 0,
+    scheme: url.protocol === 'https:' ? 'https' : 'http',
+    metricsPath: url.pathname,
+    params: [],
+    scrapeInterval: 0,
+    scrapeTimeout: 0,
+    bodySizeLimit: 0,
+    enableCompression: false,
+    accept: '',
+    targets: [],
+    client: s.transport,
+  }
+}
+
+export async function compileOAuth2 (s: OAuth2Settings, client: ClientBuilder): Promise<void> {
+  const url = new URL(s.tokenUrl)
+  const shownUrl = redact(s.tokenUrl)
+  const endpoint = await buildClient(tokenEndpointJob(client.job, url, s))
+  const grant = s.grant.type === 'jwt-bearer' ? new JwtBearer(s, s.grant) : new ClientCredentials(s, s.grant)
+  const source = new TokenSource(grant, { dispatcher: endpoint.dispatcher, url, shownUrl })
+  client.onClose(async () => {
+    source.close()
+    await endpoint.close()
+  })
+  client.use(Layer.OAuth2, oauth2Interceptor(source, shownUrl))
+}
