@@ -11,7 +11,7 @@ import { createCa, tmpDir, type Ca } from './helpers/pki.js'
 import { exposition, metricsHandler, refusedPort, startHttpTarget, type Handler, type Target } from './helpers/targets.js'
 import { startGateway } from './helpers/gateway.js'
 import { startForwardProxy } from './helpers/forward-proxy.js'
-import { basicCredentials, issueTokens, json, startTokenEndpoint, type TokenEndpoint } from './helpers/token-endpoint.js'
+import { basicCredentials, issueTokens, json, startTokenEndpoint } from './helpers/token-endpoint.js'
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 const BODY = exposition(200)

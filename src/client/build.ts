@@ -1,9 +1,11 @@
 // Compiles a job's client features into one undici dispatcher, once at load:
 // an Agent (or what a feature puts in its place) composed with the features'
-// interceptors in Prometheus's layer order.
-import { Agent, type Dispatcher } from 'undici'
+// interceptors in Prometheus's layer order. When a feature makes the connect
+// options reloadable (TLS files), the base dispatcher is rebuilt on a change.
+import { Agent, buildConnector, type Dispatcher } from 'undici'
 import type { JobConfig } from '../config/types.js'
-import type { ClientBuilder, ConnectOptions, DispatcherOptions, Interceptor } from './feature.js'
+import type { ClientBuilder, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
+import { ReloadingDispatcher } from './reloading.js'
 
 export interface JobClient {
   readonly dispatcher: Dispatcher
@@ -13,9 +15,9 @@ export interface JobClient {
 /** Keep-alive like Prometheus's transport (idle conns are kept); capped by the server's own hint. */
 const KEEP_ALIVE_MS = 60_000
 
-function defaultDispatcher ({ connect, allowH2 }: DispatcherOptions): Dispatcher {
+function defaultDispatcher ({ connector, allowH2 }: DispatcherOptions): Dispatcher {
   return new Agent({
-    connect: { ...connect },
+    connect: connector,
     allowH2,
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveMaxTimeout: 5 * 60_000,
@@ -25,10 +27,16 @@ function defaultDispatcher ({ connect, allowH2 }: DispatcherOptions): Dispatcher
   })
 }
 
+function defaultConnector ({ connect, allowH2 }: Omit<DispatcherOptions, 'connector'>): Connector {
+  return buildConnector({ ...connect, allowH2 })
+}
+
 export async function buildClient (job: JobConfig): Promise<JobClient> {
   const layers: Array<{ layer: number, seq: number, interceptor: Interceptor }> = []
   const closers: Array<() => void | Promise<void>> = []
   let factory = defaultDispatcher
+  let connectorFactory = defaultConnector
+  let reloader: ConnectReloader | undefined
   const connect: ConnectOptions = {}
   const builder: ClientBuilder = {
     job: job.name,
@@ -37,11 +45,17 @@ export async function buildClient (job: JobConfig): Promise<JobClient> {
     allowH2: false,
     use: (layer, interceptor) => { layers.push({ layer, seq: layers.length, interceptor }) },
     setDispatcher: (f) => { factory = f },
+    setConnector: (f) => { connectorFactory = f },
+    reloadConnect: (r) => { reloader = r },
     onClose: (fn) => { closers.push(fn) },
   }
   for (const { feature, settings } of job.client) await feature.compile?.(settings, builder)
 
-  const base = factory({ connect, allowH2: builder.allowH2 })
+  const { allowH2 } = builder
+  const baseFor = (options: ConnectOptions): Dispatcher =>
+    factory({ connect: options, allowH2, connector: connectorFactory({ connect: options, allowH2 }) })
+  const first = baseFor({ ...connect })
+  const base = reloader === undefined ? first : new ReloadingDispatcher(first, reloader, baseFor)
   // compose(a, b): b sees the request first, so the innermost layer goes first.
   const ordered = layers.sort((x, y) => y.layer - x.layer || x.seq - y.seq).map((l) => l.interceptor)
   const dispatcher = ordered.length === 0 ? base : base.compose(ordered)

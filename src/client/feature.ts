@@ -2,7 +2,7 @@
 // (auth, TLS, proxy, ...). A feature owns some keys of a scrape config, decodes
 // and validates them once at load, and compiles them into the job's client.
 import type { ConnectionOptions } from 'node:tls'
-import type { Dispatcher } from 'undici'
+import type { buildConnector, Dispatcher } from 'undici'
 import type { MapCursor } from '../config/cursor.js'
 
 /**
@@ -24,11 +24,34 @@ export type Interceptor = Dispatcher.DispatcherComposeInterceptor
 
 /** TLS options for connections to the job's targets (undici's `connect`). */
 export type ConnectOptions = Pick<ConnectionOptions,
-  'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion' | 'maxVersion' | 'checkServerIdentity'>
+  'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion' | 'maxVersion' | 'checkServerIdentity' | 'ciphers'>
+
+/** Opens a connection to a target (undici's connector shape). */
+export type Connector = buildConnector.connector
 
 export interface DispatcherOptions {
   connect: ConnectOptions
   allowH2: boolean
+  /**
+   * Connects to a target with `connect` and `allowH2` (TCP for http:, TLS for
+   * https:, over `httpSocket` when given, e.g. a CONNECT tunnel). The TLS
+   * feature's connector reports a failed handshake with its cause in words
+   * (src/scrape/tls-errors.ts); prefer it to building one from `connect`.
+   */
+  connector: Connector
+}
+
+/**
+ * Connect options that can change while the gateway runs (TLS files rotated
+ * on disk). The job's base dispatcher is rebuilt when they do.
+ */
+export interface ConnectReloader {
+  /**
+   * Runs before every request. Resolves to the new options when they changed
+   * since the last call, to undefined when not; rejects (with a coded error)
+   * to fail the request, e.g. when a rotated CA file is not valid.
+   */
+  check (): Promise<ConnectOptions | undefined>
 }
 
 /** What a feature's compile step may contribute to a job's client. */
@@ -41,6 +64,15 @@ export interface ClientBuilder {
   use (layer: number, interceptor: Interceptor): void
   /** Replaces the base dispatcher (a proxy feature does this). */
   setDispatcher (factory: (options: DispatcherOptions) => Dispatcher): void
+  /** Replaces how connections are opened (the TLS feature does this); the base dispatcher gets it as `connector`. */
+  setConnector (factory: (options: Omit<DispatcherOptions, 'connector'>) => Connector): void
+  /**
+   * Makes the connect options reloadable: `reloader.check()` runs before each
+   * request, and when it returns new options the base dispatcher (whichever
+   * feature made it) is rebuilt with them; the old one is closed once its
+   * in-flight requests are done.
+   */
+  reloadConnect (reloader: ConnectReloader): void
   /** Runs when the job's client is closed (reload, shutdown). */
   onClose (fn: () => void | Promise<void>): void
 }

@@ -1,5 +1,6 @@
 // Maps what undici, node:tls and node:zlib throw to the gateway's coded errors.
 import { Errors, isCoded } from '../errors.js'
+import { describeTlsError } from './tls-errors.js'
 
 /** Thrown into the request by the probe's own deadline. */
 export class DeadlineExceeded extends Error {
@@ -9,12 +10,6 @@ export class DeadlineExceeded extends Error {
   }
 }
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED',
-  'ERR_TLS_HANDSHAKE_TIMEOUT', 'EPROTO',
-])
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT',
   'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
@@ -41,9 +36,8 @@ export function classify (err: Error, phase: 'connect' | 'body', timeoutMs: numb
   if (code.startsWith('Z_')) {
     return new Errors.UPSTREAM_DECODE(`gzip: ${err.message}`, { cause: err })
   }
-  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
-    return new Errors.UPSTREAM_TLS(`TLS handshake failed: ${describe(err)}`, { cause: err })
-  }
+  const tlsWords = describeTlsError(err)
+  if (tlsWords !== undefined) return new Errors.UPSTREAM_TLS(tlsWords, { cause: err })
   // undici wraps some socket errors; the cause carries the errno.
   const cause = (err as { cause?: unknown }).cause
   if (cause instanceof Error && (cause as NodeJS.ErrnoException).code !== undefined && !CONNECT_CODES.has(code)) {

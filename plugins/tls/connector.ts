@@ -1,0 +1,164 @@
+// Connections to a job's https targets. node:tls does the handshake and the
+// verification with the job's options, exactly as with undici's own connector;
+// this one also watches the handshake so a failure can say why: it keeps the
+// target's chain (for the dates of an expired certificate), the name checked,
+// and whether the target asked for a client certificate. Like Go's client
+// without a session cache (Prometheus's), it does not resume TLS sessions.
+import { X509Certificate } from 'node:crypto'
+import net from 'node:net'
+import tls from 'node:tls'
+import { buildConnector, errors } from 'undici'
+import type { ConnectOptions, Connector } from '../../src/client/feature.js'
+import {
+  CLOSED_AFTER_CERT_REQUEST, isTlsError, subjectWords, TlsHandshakeError, tlsFailureWords,
+  type CertSummary, type HandshakeFacts,
+} from '../../src/scrape/tls-errors.js'
+
+/** Prometheus's TLSHandshakeTimeout (10 s); here it bounds the TCP connect too. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * TLS 1.3 ends the client's handshake before the server has checked the
+ * client's certificate; a server that rejects it says so (an alert, or just a
+ * close) after `secureConnect`, when an HTTP client would report a mere
+ * "other side closed". When the target asked for a client certificate, the
+ * connection is handed over once the server has answered: a session ticket
+ * (accepted), an alert or a close (rejected), or, from a server that sends no
+ * tickets, nothing within a few handshake times.
+ */
+const VERDICT_MIN_MS = 50
+const VERDICT_MAX_MS = 1000
+
+export interface TlsConnectorOptions {
+  connect: ConnectOptions
+  allowH2: boolean
+  /** tls_config.server_name: SNI and the name the certificate must cover. */
+  serverName: string | undefined
+  /** The trusted roots in words, for failures (see HandshakeFacts.roots). */
+  roots: string
+  minVersion: string | undefined
+  maxVersion: string | undefined
+}
+
+function summary (cert: tls.PeerCertificate): CertSummary | undefined {
+  if (cert.raw === undefined) return undefined
+  const x = new X509Certificate(cert.raw)
+  return { subject: x.subject, issuer: x.issuer, validFrom: new Date(x.validFrom), validTo: new Date(x.validTo), altNames: x.subjectAltName }
+}
+
+/** The target's chain, leaf first, from a detailed peer certificate (the root refers to itself). */
+function chainOf (peer: tls.DetailedPeerCertificate | undefined): CertSummary[] {
+  const chain: CertSummary[] = []
+  const seen = new Set<tls.DetailedPeerCertificate>()
+  for (let c = peer; c !== undefined && c.raw !== undefined && !seen.has(c); c = c.issuerCertificate) {
+    seen.add(c)
+    const s = summary(c)
+    if (s !== undefined) chain.push(s)
+  }
+  return chain
+}
+
+export function tlsConnector (o: TlsConnectorOptions): Connector {
+  const plain = buildConnector({ allowH2: o.allowH2 })
+  const alpn = o.allowH2 ? ['h2', 'http/1.1'] : ['http/1.1']
+  const clientCert = typeof o.connect.cert === 'string' ? subjectWords(new X509Certificate(o.connect.cert).subject) : undefined
+  const checkIdentity = o.connect.checkServerIdentity ?? tls.checkServerIdentity
+
+  return (opts, callback) => {
+    if (opts.protocol !== 'https:') return plain(opts, callback)
+    const started = Date.now()
+    const name = o.serverName ?? (opts.servername != null && opts.servername !== '' ? opts.servername : opts.hostname)
+    const facts: HandshakeFacts = {
+      name,
+      nameFrom: o.serverName !== undefined ? 'tls_config.server_name' : 'the target address',
+      roots: o.roots,
+      clientCert,
+      clientCertRequested: false,
+      minVersion: o.minVersion,
+      maxVersion: o.maxVersion,
+      chain: [],
+      at: new Date(started),
+    }
+    let peer: tls.DetailedPeerCertificate | undefined
+
+    const options: tls.ConnectionOptions = {
+      ...o.connect,
+      host: opts.hostname,
+      port: Number(opts.port) || 443,
+      // SNI carries names only; an IP is still what the certificate is checked against.
+      servername: net.isIP(name) === 0 ? name : undefined,
+      checkServerIdentity: (_host, cert) => checkIdentity(name, cert),
+      ALPNProtocols: alpn,
+      ...(opts.localAddress != null ? { localAddress: opts.localAddress } : {}),
+      ...(opts.httpSocket !== undefined ? { socket: opts.httpSocket } : {}),
+    }
+    const socket = tls.connect(options)
+    socket.setNoDelay(true)
+    socket.setKeepAlive(true, 60_000)
+
+    // Key material is logged while the handshake runs: a moment when the
+    // target's certificate (and a CertificateRequest) are known, before a
+    // failed verification destroys the socket and all it knew.
+    const observe = (): void => {
+      if (socket.destroyed) return
+      if (socket.getSharedSigalgs().length > 0) facts.clientCertRequested = true
+      if (peer === undefined) {
+        const p = socket.getPeerCertificate(true)
+        if (p.raw !== undefined) peer = p
+      }
+    }
+
+    let done = false
+    const timer = setTimeout(() => {
+      finish(new errors.ConnectTimeoutError(`Connect Timeout Error (attempted address: ${opts.hostname}:${opts.port}, timeout: ${CONNECT_TIMEOUT_MS}ms)`))
+    }, CONNECT_TIMEOUT_MS).unref()
+    let verdict: NodeJS.Timeout | undefined
+
+    const wrap = (err: Error): Error => {
+      facts.at = new Date()
+      facts.chain = chainOf(peer)
+      if (facts.clientCertRequested && !isTlsError(err)) {
+        // A close or reset rather than an alert, after the target asked for a
+        // client certificate: most likely its answer to the certificate.
+        return new TlsHandshakeError(tlsFailureWords(Object.assign(new Error('closed'), { code: CLOSED_AFTER_CERT_REQUEST }), facts),
+          CLOSED_AFTER_CERT_REQUEST, facts, { cause: err })
+      }
+      if (!isTlsError(err)) return err
+      return new TlsHandshakeError(tlsFailureWords(err, facts), (err as NodeJS.ErrnoException).code ?? '', facts, { cause: err })
+    }
+    const onError = (err: Error): void => { finish(wrap(err)) }
+    const onClosed = (): void => {
+      finish(wrap(Object.assign(new Error('the target closed the connection during the TLS handshake'), { code: 'ECONNRESET' })))
+    }
+    // Node emits 'session' from inside OpenSSL's read of the ticket: writing
+    // the request from there would re-enter OpenSSL, so hand over after it.
+    const onSession = (): void => { setImmediate(() => { finish(null) }) }
+
+    function finish (err: Error | null): void {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      clearTimeout(verdict)
+      socket.off('keylog', observe).off('error', onError).off('end', onClosed).off('close', onClosed).off('session', onSession)
+      if (err === null) {
+        callback(null, socket)
+      } else {
+        socket.on('error', () => {}).destroy()
+        callback(err, null)
+      }
+    }
+
+    socket.on('keylog', observe)
+    socket.on('error', onError)
+    socket.once('secureConnect', () => {
+      observe()
+      if (socket.getProtocol() !== 'TLSv1.3' || !facts.clientCertRequested) {
+        finish(null)
+        return
+      }
+      const handshakeMs = Date.now() - started
+      verdict = setTimeout(() => { finish(null) }, Math.min(VERDICT_MAX_MS, VERDICT_MIN_MS + 2 * handshakeMs)).unref()
+      socket.once('session', onSession).once('end', onClosed).once('close', onClosed)
+    })
+  }
+}
