@@ -19,6 +19,9 @@ export function tsxCommand(repoRoot: string): string[] {
 
 let built = false
 
+/** The node flags of the Dockerfile's ENTRYPOINT: the bench measures what production runs. */
+export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4']
+
 /**
  * The gateway runs as it does in production (the Dockerfile): compiled JS on
  * plain node, built once per run with `tsc -p tsconfig.build.json`. Running it
@@ -88,7 +91,7 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
   const log = path.join(dir, `gateway-${++starts}.log`)
   const [cmd, main] = buildGateway(repoRoot)
   // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const nodeArgs = (process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
   const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
   const child = startChild('gateway', cmd!, args, { cwd: repoRoot, log })
   const url = `http://127.0.0.1:${port}`
