@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
  * What the target serves the gateway / nginx, and what the client accepts:
  * - identity: the target serves identity; the client sends Accept-Encoding: identity.
  * - gzip:     the target serves gzip; the client sends Accept-Encoding: gzip, as Prometheus does.
- *             nginx passes the gzip through; the gateway (today) decodes and sends identity.
+ *             nginx and the gateway pass the gzip through.
  * - gunzip:   the target serves gzip; the client sends Accept-Encoding: identity, so nginx must
  *             gunzip too (direct then gets identity from the target).
  */

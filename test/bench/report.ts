@@ -189,7 +189,7 @@ export function renderMarkdown(r: Report): string {
       `${o.quick ? '(--quick: once per peer, size and encoding) ' : ''}then ${o.durationS} s measured per case, --timeout ${o.timeoutS}s, all keep-alive.`,
     `- **Client headers, identical for every peer**: ${h}, and \`Accept-Encoding\` per case; *direct* adds the \`Authorization\` header that nginx and the gateway add upstream.`,
     '- **Cases**: *identity* — the target serves identity, the client sends `Accept-Encoding: identity`. ' +
-      '*gzip* — the target serves gzip, the client sends `Accept-Encoding: gzip` as Prometheus does: nginx passes the gzip through, the gateway (today) decodes and sends identity. ' +
+      '*gzip* — the target serves gzip, the client sends `Accept-Encoding: gzip` as Prometheus does: nginx and the gateway pass the gzip through (the gateway still counts decoded bytes when the job has a body_size_limit). ' +
       '*gunzip* — the target serves gzip to nginx and the gateway, the client sends `Accept-Encoding: identity`: both must decode (direct then gets identity from the target).',
     '',
     '## Throughput, latency, cost',
