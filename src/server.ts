@@ -66,6 +66,7 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
     if (status >= 500 && !isCoded(err)) request.log.error({ err }, 'unexpected error')
     else if (request.probe === undefined) request.log.info({ code, url: request.url, status }, oneLine(err.message))
     reply.removeHeader('content-encoding')
+    reply.removeHeader('content-length')
     return reply.code(status).type('text/plain; charset=utf-8').send(`${code}: ${oneLine(err.message)}${where}\n`)
   })
   app.setNotFoundHandler((request) => {

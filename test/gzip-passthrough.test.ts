@@ -91,3 +91,25 @@ test('a corrupt gzip tail is caught by the side decoder when a limit is set: the
   if (seen.status === 200) assert.equal(seen.complete, false, 'never a clean end')
   else assert.match(seen.body.toString(), /^SG_UPSTREAM_DECODE: gzip: /)
 })
+
+test('the target\'s Content-Length is relayed only when nothing can fail after the last byte', async (t) => {
+  const text = exposition(3000)
+  const payload = zlib.gzipSync(text)
+  const { url } = await setup(t, payload) // no body_size_limit: nothing checks the gzip tail
+  const passed = await get(url, { 'accept-encoding': 'gzip' })
+  assert.equal(passed.headers['content-length'], String(payload.length))
+  assert.equal(passed.headers['transfer-encoding'], undefined)
+  const decoded = await get(url, { 'accept-encoding': 'identity' })
+  assert.equal(decoded.headers['content-length'], undefined, 'a decoded body may still fail at the gzip trailer')
+  assert.equal(decoded.headers['transfer-encoding'], 'chunked')
+  assert.equal(decoded.body.toString(), text)
+})
+
+test('with a body_size_limit, passed-through gzip goes chunked (the side decoder checks the tail)', async (t) => {
+  const payload = zlib.gzipSync(exposition(3000))
+  const { url } = await setup(t, payload, '10MiB')
+  const seen = await get(url, { 'accept-encoding': 'gzip' })
+  assert.equal(seen.status, 200)
+  assert.equal(seen.headers['content-length'], undefined)
+  assert.equal(seen.headers['transfer-encoding'], 'chunked')
+})

@@ -5,8 +5,7 @@
 // when its stat (inode, size, mtime, ctime) changed, or while its mtime is so
 // recent that a same-size rewrite within the filesystem's timestamp
 // granularity could hide behind an unchanged stat (git's "racily clean").
-import { readFile, stat } from 'node:fs/promises'
-import type { BigIntStats } from 'node:fs'
+import { readFileSync, statSync, type BigIntStats } from 'node:fs'
 import type { ConnectOptions, ConnectReloader } from '../../src/client/feature.js'
 import { goFileError } from '../../src/config/files.js'
 import { Errors } from '../../src/errors.js'
@@ -36,13 +35,18 @@ class WatchedFile {
     this.text = loaded
   }
 
-  /** Brings `text` up to date; throws SG_CREDENTIALS when the file cannot be read. */
-  async refresh (): Promise<void> {
+  /**
+   * Brings `text` up to date; throws SG_CREDENTIALS when the file cannot be
+   * read. Synchronous, like the credential files' reads (src/client/secret.ts):
+   * a stat of a local file costs ~2 µs, an async one a thread-pool round trip
+   * on every probe.
+   */
+  refresh (): void {
     try {
-      const st = await stat(this.path, { bigint: true })
+      const st = statSync(this.path, { bigint: true })
       if (this.#unchanged(st)) return
       const readAt = Date.now()
-      this.text = await readFile(this.path, 'utf8')
+      this.text = readFileSync(this.path, 'utf8')
       this.#stat = st
       this.#readAt = readAt
     } catch (err) {
@@ -81,7 +85,7 @@ export class TlsFileReloader implements ConnectReloader {
   }
 
   async check (): Promise<ConnectOptions | undefined> {
-    await Promise.all(this.#files.map(async (f) => { await f.refresh() }))
+    for (const f of this.#files) f.refresh()
     const texts: TlsTexts = { ...this.#applied }
     for (const f of this.#files) texts[f.part] = f.text
     if (same(texts, this.#applied)) {

@@ -71,6 +71,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     const res = await probe.start(request.headers.accept, acceptsGzip(request.headers['accept-encoding']))
     if (res.contentType !== undefined) reply.header('content-type', res.contentType)
     if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding)
+    if (res.contentLength !== undefined) reply.header('content-length', res.contentLength)
     return reply.send(res.body)
   })
 }

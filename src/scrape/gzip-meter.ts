@@ -16,6 +16,8 @@ export class GzipMeter extends Transform {
   /** Decoded bytes counted (only with a limit). */
   decoded = 0
   readonly #side: Gunzip | undefined
+  /** With a side decoder, a limit or gzip error can come at the tail, after the last compressed byte is passed on. */
+  readonly checksTail: boolean
   #sideError: Error | undefined
 
   constructor (
@@ -35,6 +37,7 @@ export class GzipMeter extends Transform {
       })
       this.#side = side
     }
+    this.checksTail = this.#side !== undefined
   }
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

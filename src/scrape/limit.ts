@@ -8,11 +8,20 @@ import { formatBase2Bytes } from '../config/bytes.js'
 export class BodyLimit extends Transform {
   bytes = 0
 
+  /**
+   * Whether an error can come after the last byte is passed on (a gunzip
+   * stage before this one fails at the gzip trailer): then the caller must not
+   * be told the length, or a complete-looking reply would hide the failure.
+   */
+  readonly checksTail: boolean
+
   constructor (
     private readonly limit: number,
     private readonly classify: (err: Error) => Error,
+    decoded = false,
   ) {
     super()
+    this.checksTail = decoded
   }
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

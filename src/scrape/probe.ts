@@ -18,6 +18,14 @@ export interface ProbeResponse {
   contentType: string | undefined
   /** Content-Encoding to relay: the target's, unless the gateway decoded the body. */
   contentEncoding: string | undefined
+  /**
+   * The target's Content-Length when the body is relayed byte for byte and
+   * nothing can fail it after its last byte: the reply then goes without
+   * chunked framing, which saves a write (the last chunk) and the chunk
+   * headers per probe. A caller that got fewer bytes sees the cut as well as
+   * with chunked framing.
+   */
+  contentLength: string | undefined
   /** The decoded body; errors on it are already coded. */
   body: Readable
 }
@@ -105,14 +113,16 @@ export class Probe {
     const mapError = (err: Error): Error => classify(err, 'body', this.timeoutMs)
     // A caller that accepts gzip gets the target's gzip bytes as they are.
     const passGzip = gzip && callerAcceptsGzip
-    const last = passGzip ? new GzipMeter(job.config.bodySizeLimit, mapError) : new BodyLimit(job.config.bodySizeLimit, mapError)
+    const decode = gzip && !passGzip
+    const last = passGzip ? new GzipMeter(job.config.bodySizeLimit, mapError) : new BodyLimit(job.config.bodySizeLimit, mapError, decode)
     this.#last = last
-    relay(gzip && !passGzip ? [res.body, createGunzip(), last] : [res.body, last], (err) => {
+    relay(decode ? [res.body, createGunzip(), last] : [res.body, last], (err) => {
       this.#finish(err === undefined ? undefined : mapError(err))
     })
     return {
       contentType: headerValue(res.headers['content-type']),
-      contentEncoding: gzip && !passGzip ? undefined : encoding,
+      contentEncoding: decode ? undefined : encoding,
+      contentLength: last.checksTail ? undefined : decimal(headerValue(res.headers['content-length'])),
       body: last,
     }
   }
@@ -141,6 +151,10 @@ function relay ([source, ...stages]: [Readable, ...Duplex[]], done: (err: Error 
       done(undefined)
     }
   })
+}
+
+function decimal (v: string | undefined): string | undefined {
+  return v !== undefined && /^\d{1,15}$/.test(v) ? v : undefined
 }
 
 function headerValue (v: string | string[] | undefined): string | undefined {
