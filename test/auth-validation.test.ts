@@ -342,7 +342,7 @@ scrape_configs:
 scrape_configs:
   - job_name: a
     oauth2: { client_id: c, token_url: 'http://t/', scopes: a }
-`, { line: 3, col: 61, path: `${JOB}.oauth2.scopes`, message: 'cannot unmarshal !!str into []string' })
+`, { line: 3, col: 61, path: `${JOB}.oauth2.scopes`, message: 'cannot unmarshal !!str `a` into []string' })
     await rejects(`\
 scrape_configs:
   - job_name: a

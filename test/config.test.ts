@@ -690,3 +690,10 @@ scrape_configs:
     }, dir)
   })
 })
+
+test('type errors quote the value as yaml.v2 does, cut to 7 characters past 10', async () => {
+  const short = writeConfig('scrape_configs:\n  - job_name: j\n    enable_compression: maybe\n')
+  await assert.rejects(buildServer({ configFile: short, logLevel: false }), { message: `${short}:3:25: scrape_configs[0].enable_compression: cannot unmarshal !!str \`maybe\` into bool` })
+  const long = writeConfig('scrape_configs:\n  - job_name: j\n    enable_compression: definitely-not\n')
+  await assert.rejects(buildServer({ configFile: long, logLevel: false }), { message: `${long}:3:25: scrape_configs[0].enable_compression: cannot unmarshal !!str \`definit...\` into bool` })
+})

@@ -301,6 +301,6 @@ scrape_configs:
 scrape_configs:
   - job_name: j
     follow_redirects: sometimes
-`), { message: /:4:23: scrape_configs\[0\]\.follow_redirects: cannot unmarshal !!str into bool$/ })
+`), { message: /:4:23: scrape_configs\[0\]\.follow_redirects: cannot unmarshal !!str `sometimes` into bool$/ })
   })
 })

@@ -159,7 +159,7 @@ describe('tls_config at load', () => {
     const file = writeConfig('scrape_configs:\n  - job_name: a\n    enable_http2: "yes"\n', fs.mkdtempSync(path.join(dir, 'cfg-')))
     const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(async (app) => { await app.close() }, (e: unknown) => e)
     assert.ok(err instanceof ConfigError)
-    assert.equal(err.message, `${file}:3:19: scrape_configs[0].enable_http2: cannot unmarshal !!str into bool`)
+    assert.equal(err.message, `${file}:3:19: scrape_configs[0].enable_http2: cannot unmarshal !!str \`yes\` into bool`)
   })
 
   it('loads every key and shows them in /config, never the PEM or the key', async (t) => {

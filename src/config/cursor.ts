@@ -68,8 +68,15 @@ export class Cursor {
     return this.node === null || (isScalar(this.node) && this.node.value === null)
   }
 
+  /** yaml.v2's wording: a scalar's value is quoted, cut to 7 characters and `...` past 10. */
   private typeError (want: string): ConfigError {
-    return this.error(`cannot unmarshal ${tagOf(this.node)} into ${want}`)
+    const tag = tagOf(this.node)
+    let value = ''
+    if (this.node !== null && isScalar(this.node)) {
+      const text = (this.node as { source?: string }).source ?? String(this.node.value)
+      value = ` \`${text.length > 10 ? text.slice(0, 7) + '...' : text}\``
+    }
+    return this.error(`cannot unmarshal ${tag}${value} into ${want}`)
   }
 
   /** A scalar as Go's yaml.v2 decodes it into a string field: its source text. */
