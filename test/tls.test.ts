@@ -366,7 +366,7 @@ ${job('legacy', `ca_file: ${ca.certFile}, min_version: TLS10`)}${job('default', 
     tlsReason(await probe(gw, 'https', plain.host), 'the target did not answer with TLS (wrong version number): does it serve plain HTTP? (scheme: http)')
   })
 
-  it('words a handshake failure exactly, without node\'s error code (needs describeTlsError wired into classify.ts)', async (t) => {
+  it('words a handshake failure exactly, without node\'s error code', async (t) => {
     const expired = ca.issue({ cn: 'expired target', notBefore: 'past' })
     const target = await tlsTarget(expired)
     const gw = await startGateway(`scrape_configs:\n${job('verify', `ca_file: ${ca.certFile}`)}`)
@@ -375,7 +375,7 @@ ${job('legacy', `ca_file: ${ca.certFile}, min_version: TLS10`)}${job('default', 
     assert.match(r, /^TLS handshake failed: certificate has expired: the target's certificate "CN=expired target" was valid until \S+Z; it is now \S+Z$/)
   })
 
-  it('says when the target\'s certificate is not meant for a server (needs describeTlsError wired into classify.ts)', async (t) => {
+  it('says when the target\'s certificate is not meant for a server', async (t) => {
     // A CA certificate (keyCertSign only) served as a server certificate.
     const target = await tlsTarget(ca)
     const gw = await startGateway(`scrape_configs:\n${job('verify', `ca_file: ${ca.certFile}`)}`)
@@ -384,7 +384,7 @@ ${job('legacy', `ca_file: ${ca.certFile}, min_version: TLS10`)}${job('default', 
       'the target\'s certificate "CN=tls test CA" is not meant for a TLS server (its key usage or extended key usage rules that out)')
   })
 
-  it('words failures inside a proxy\'s CONNECT tunnel too (needs describeTlsError wired into classify.ts)', async (t) => {
+  it('words failures inside a proxy\'s CONNECT tunnel too', async (t) => {
     const foreign = otherCa.issue({ cn: 'foreign target' })
     const target = await tlsTarget(foreign)
     const proxy = await startForwardProxy()
@@ -392,6 +392,16 @@ ${job('legacy', `ca_file: ${ca.certFile}, min_version: TLS10`)}${job('default', 
     t.after(async () => { await target.close(); await proxy.close(); await gw.close() })
     const r = reason(await probe(gw, 'proxied', target.host), 502, 'SG_UPSTREAM_TLS')
     assert.ok(r.startsWith('TLS handshake failed: certificate signed by unknown authority'), r)
+    assert.equal(proxy.connects.length, 1)
+  })
+  it('words failures inside a tunnel as precisely as direct ones: the tunnel uses the TLS connector', async (t) => {
+    const expired = ca.issue({ cn: 'expired tunnelled target', notBefore: 'past' })
+    const target = await tlsTarget(expired)
+    const proxy = await startForwardProxy()
+    const gw = await startGateway(`scrape_configs:\n${job('tunnelled', `ca_file: ${ca.certFile}`, `    proxy_url: ${proxy.url}\n`)}`)
+    t.after(async () => { await target.close(); await proxy.close(); await gw.close() })
+    const r = reason(await probe(gw, 'tunnelled', target.host), 502, 'SG_UPSTREAM_TLS')
+    assert.ok(r.includes(`"CN=expired tunnelled target" was valid until ${iso(new X509Certificate(expired.cert).validTo)}`), r)
     assert.equal(proxy.connects.length, 1)
   })
 })

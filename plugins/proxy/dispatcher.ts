@@ -4,7 +4,7 @@
 // the proxy with an absolute URI, as Go does whatever the proxy's scheme; an
 // https:// target through a CONNECT tunnel. Redirect hops are routed afresh.
 import type { IncomingHttpHeaders } from 'node:http'
-import { Agent, buildConnector, Dispatcher, Pool } from 'undici'
+import { Agent, Dispatcher, Pool } from 'undici'
 import type { DispatcherOptions } from '../../src/client/feature.js'
 import { fail } from '../../src/client/interceptor.js'
 import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
@@ -64,10 +64,12 @@ export class ProxyDispatcher extends Dispatcher {
   readonly #tunnel: Agent | undefined
   readonly #dispatch: Dispatcher['dispatch']
 
-  constructor (settings: ProxySettings, { connect, allowH2 }: DispatcherOptions) {
+  constructor (settings: ProxySettings, { connect, allowH2, connector }: DispatcherOptions) {
     super()
     this.#settings = settings
-    const direct = new Agent({ connect: { ...connect }, allowH2, ...POOL_OPTIONS })
+    // The job's connector (the TLS feature's when it has one) opens target
+    // connections, direct and inside tunnels, so TLS failures are worded alike.
+    const direct = new Agent({ connect: connector, allowH2, ...POOL_OPTIONS })
     this.#owned.push(direct)
     if (settings.http !== undefined) {
       // HTTP/1.1 to the proxy, as Go's transport speaks to proxies.
@@ -80,8 +82,7 @@ export class ProxyDispatcher extends Dispatcher {
       const headers: Record<string, string | string[]> = {}
       for (const [name, values] of settings.connectHeader) headers[name] = values.map((v) => v.reveal())
       if (proxy.authorization !== undefined) headers['proxy-authorization'] = proxy.authorization.reveal()
-      const target = buildConnector({ ...connect, allowH2 })
-      this.#tunnel = new Agent({ connect: tunnelConnector(proxy, proxyPool, headers, target), allowH2, ...POOL_OPTIONS })
+      this.#tunnel = new Agent({ connect: tunnelConnector(proxy, proxyPool, headers, connector), allowH2, ...POOL_OPTIONS })
       this.#owned.push(proxyPool, this.#tunnel)
     }
     // compose() hands the routing step handlers of undici's current API, whichever API the caller used.
