@@ -19,6 +19,7 @@ export const Errors = {
 
   // The gateway cannot take more work right now.
   OVERLOADED: createError('SG_OVERLOADED', 'the gateway is overloaded, retry later', 503),
+  TOO_MANY_PROBES: createError('SG_TOO_MANY_PROBES', '%s probes are already in flight (--probe.max-concurrency), retry later', 503),
   NOT_FOUND: createError('SG_NOT_FOUND', 'no route %s; try /probe?job=JOB&target=HOST:PORT', 404),
 
   // The scrape failed.

@@ -14,6 +14,7 @@ const USAGE = `usage: scrape-gateway [flags]
   --web.listen-address=ADDR  address to listen on (default: ${DEFAULT_LISTEN})
   --log.level=LEVEL          debug, info, warn or error (default: info)
   --timeout-offset=SECONDS   subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (default: 0.5)
+  --probe.max-concurrency=N  probes in flight at most; more get 503 SG_TOO_MANY_PROBES (default: 256)
   --config.check             load and validate the config, print the result, exit 0 (valid) or 1
   --version                  print the version
   --help                     this text
@@ -33,6 +34,7 @@ async function main (): Promise<number> {
       'web.listen-address': { type: 'string', default: DEFAULT_LISTEN },
       'log.level': { type: 'string', default: 'info' },
       'timeout-offset': { type: 'string', default: '0.5' },
+      'probe.max-concurrency': { type: 'string', default: '256' },
       'config.check': { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -43,6 +45,8 @@ async function main (): Promise<number> {
   if (values.version) { process.stdout.write(`scrape-gateway ${VERSION}\n`); return 0 }
   const timeoutOffsetSeconds = Number(values['timeout-offset'])
   if (!Number.isFinite(timeoutOffsetSeconds) || timeoutOffsetSeconds < 0) throw new Error(`invalid --timeout-offset ${values['timeout-offset']}`)
+  const maxConcurrentProbes = Number(values['probe.max-concurrency'])
+  if (!Number.isInteger(maxConcurrentProbes) || maxConcurrentProbes < 1) throw new Error(`invalid --probe.max-concurrency ${values['probe.max-concurrency']}`)
   const configFile = values['config.file']
 
   if (values['config.check']) {
@@ -61,7 +65,7 @@ async function main (): Promise<number> {
   const listen = parseListenAddress(values['web.listen-address'])
   let app
   try {
-    app = await buildServer({ configFile, logLevel: values['log.level'], timeoutOffsetSeconds })
+    app = await buildServer({ configFile, logLevel: values['log.level'], timeoutOffsetSeconds, maxConcurrentProbes })
   } catch (err) {
     process.stderr.write(`error loading config: ${(err as Error).message}\n`)
     return 1

@@ -22,6 +22,8 @@ export interface ServerOptions {
   logLevel?: string | false
   /** Seconds subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (blackbox_exporter's --timeout-offset). */
   timeoutOffsetSeconds?: number
+  /** Probes in flight at most; more are refused with 503 (default 256). */
+  maxConcurrentProbes?: number
   /** Event-loop delay above which requests are shed with 503 (ms, 0 = never). */
   maxEventLoopDelayMs?: number
 }
@@ -112,7 +114,12 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
   }
   app.decorate('reloadConfig', reload)
 
-  await app.register(probeRoute, { state, metrics, timeoutOffsetMs: (options.timeoutOffsetSeconds ?? 0.5) * 1000 })
+  await app.register(probeRoute, {
+    state,
+    metrics,
+    timeoutOffsetMs: (options.timeoutOffsetSeconds ?? 0.5) * 1000,
+    maxConcurrentProbes: options.maxConcurrentProbes ?? 256,
+  })
   await app.register(opsRoutes, { state, metrics, reload })
   app.addHook('onClose', async () => { await state.close() })
   return app

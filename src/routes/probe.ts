@@ -13,6 +13,8 @@ export interface ProbeRouteOptions {
   metrics: GatewayMetrics
   /** Subtracted from the caller's scrape timeout header, like blackbox_exporter's --timeout-offset. */
   timeoutOffsetMs: number
+  /** Probes in flight at most: every probe holds sockets and buffers, so their number is bounded too. */
+  maxConcurrentProbes: number
 }
 
 declare module 'fastify' {
@@ -30,7 +32,8 @@ function param (query: Record<string, unknown>, name: string): string {
 }
 
 export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions): Promise<void> {
-  const { state, metrics, timeoutOffsetMs } = opts
+  const { state, metrics, timeoutOffsetMs, maxConcurrentProbes } = opts
+  let inFlight = 0
 
   app.get('/probe', async (request: FastifyRequest, reply: FastifyReply) => {
     const query = request.query as Record<string, unknown>
@@ -49,10 +52,16 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     }
     const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
 
+    if (inFlight >= maxConcurrentProbes) {
+      reply.header('retry-after', '1')
+      throw new Errors.TOO_MANY_PROBES(maxConcurrentProbes)
+    }
     const probe = new Probe(job, target, timeoutMs)
     const started = process.hrtime.bigint()
+    inFlight++
     metrics.inFlight.inc()
     reply.raw.once('close', () => {
+      inFlight--
       const finished = reply.raw.writableFinished
       probe.cancel()
       void probe.done.then(({ bytes, error }) => {
