@@ -17,7 +17,7 @@ import { NoProxy } from '../plugins/proxy/no-proxy.js'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { createCa, type Ca, type CertPair } from './helpers/pki.js'
 import { exposition, metricsHandler, refusedPort, startHttpsTarget, startHttpTarget, type Target } from './helpers/targets.js'
-import { startSquid, type Squid } from './helpers/squid.js'
+import { SKIP_WITHOUT_SQUID, startSquid, type Squid } from './helpers/squid.js'
 import { startForwardProxy } from './helpers/forward-proxy.js'
 
 const BODY = exposition(100)
@@ -54,7 +54,7 @@ async function probeText (gw: Gateway, job: string, target: string): Promise<[nu
   return [res.status, await res.text()]
 }
 
-describe('through squid', () => {
+describe('through squid', { skip: SKIP_WITHOUT_SQUID }, () => {
   let squid: Squid
   let ca: Ca
   let plain: Target

@@ -24,7 +24,18 @@ export interface SquidOptions {
   hosts?: Record<string, string>
 }
 
-const SQUID = ['/usr/sbin/squid', '/usr/local/sbin/squid'].find((p) => fs.existsSync(p)) ?? 'squid'
+/** The squid binary, when installed. */
+export const SQUID_BIN: string | undefined = ['/usr/sbin/squid', '/usr/local/sbin/squid'].find((p) => fs.existsSync(p))
+const SQUID = SQUID_BIN ?? 'squid'
+
+/**
+ * node:test's `skip` for tests that need squid: skipped on a developer machine
+ * without it, never in CI (CI=true), where .ci/run installs it and a missing
+ * squid must fail loudly rather than pass by skipping.
+ */
+export const SKIP_WITHOUT_SQUID: string | false = SQUID_BIN === undefined && process.env.CI !== 'true'
+  ? 'squid is not installed (apt-get install squid; .ci/run installs it)'
+  : false
 
 function config (dir: string, port: number): string {
   return [
