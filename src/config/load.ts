@@ -41,12 +41,6 @@ const JOB_IGNORED = [
   'scrape_classic_histograms', 'always_scrape_classic_histograms', 'convert_classic_histograms_to_nhcb',
   'scrape_failure_log_file', 'fallback_scrape_protocol',
 ]
-// Client keys of Prometheus's HTTPClientConfig that no feature implements yet.
-// They are refused, not ignored: ignoring one would scrape differently from Prometheus.
-const CLIENT_KEYS = [
-  'basic_auth', 'authorization', 'bearer_token', 'bearer_token_file', 'oauth2', 'tls_config', 'proxy_url', 'no_proxy',
-  'proxy_from_environment', 'proxy_connect_header', 'follow_redirects', 'enable_http2', 'http_headers',
-]
 
 function unknownField (m: MapCursor, key: string): ConfigError {
   return m.keyCursor(key).error(`field ${key} not found in type config.plain`)
@@ -152,7 +146,6 @@ function decodeJob (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, fea
   for (const key of m.keys()) {
     if (CORE_JOB_KEYS.includes(key) || features.owns(key)) continue
     if (JOB_IGNORED.includes(key) || key.endsWith('_sd_configs')) ignored.push(`${where}.${key}`)
-    else if (CLIENT_KEYS.includes(key)) throw m.keyCursor(key).error(`${key} is not supported yet by scrape-gateway`)
     else throw unknownField(m, key)
   }
 
@@ -166,7 +159,6 @@ function decodeJob (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, fea
     throw m.at('scrape_timeout').error(`scrape timeout greater than scrape interval for scrape config with job name "${name}"`)
   }
   if (scrapeTimeout === 0) scrapeTimeout = Math.min(global.scrapeTimeout, scrapeInterval)
-  if (scrapeTimeout === 0) throw m.at('scrape_timeout').error('scrape timeout cannot be 0')
 
   const protocols = m.set('scrape_protocols')
     ? validate(m.at('scrape_protocols'), (c) => validateScrapeProtocols(c.stringList(), name))
