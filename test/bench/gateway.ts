@@ -85,11 +85,11 @@ export interface GatewayProcess {
 
 let starts = 0
 
-export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string): Promise<GatewayProcess> {
+export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor' = 'dist'): Promise<GatewayProcess> {
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
   const log = path.join(dir, `gateway-${++starts}.log`)
-  const [cmd, main] = buildGateway(repoRoot)
+  const [cmd, main] = kind === 'floor' ? [process.execPath, path.join(repoRoot, 'test', 'bench', 'node-floor.mjs')] : buildGateway(repoRoot)
   // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
   const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']

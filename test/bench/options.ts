@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** wrk -t, capped at the connection count. */
   threads: number
   target: TargetKind
+  /** What runs as the gateway peer: the gateway (dist), or the bare Node relay of node-floor.mjs. */
+  gateway: 'dist' | 'floor'
   /** wrk --timeout: a response slower than this counts as a timeout error, not as latency. */
   timeoutS: number
   /** The memory scenario: `memoryConnections` concurrent `memorySize` bodies for `memoryDurationS` (0 = skip). */
@@ -65,6 +67,8 @@ against the target itself (direct), with wrk, on 127.0.0.1.
   --peers=direct,nginx,gateway which peers to measure
   --threads=1                  wrk threads (capped at the connection count)
   --target=auto                auto | nginx | node: what serves the bodies (auto = nginx when installed)
+  --gateway=dist               dist | floor: the gateway peer is the gateway (compiled), or node-floor.mjs,
+                               a bare node:http + undici relay of the same job (the platform's floor)
   --timeout=30                 wrk per-request timeout, seconds
   --memory-duration=10         memory scenario seconds (0 = skip)
   --memory-size=10m            memory scenario body size
@@ -115,6 +119,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       peers: { type: 'string' },
       threads: { type: 'string' },
       target: { type: 'string' },
+      gateway: { type: 'string' },
       timeout: { type: 'string' },
       'memory-duration': { type: 'string' },
       'memory-size': { type: 'string' },
@@ -145,6 +150,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     peers: list(values.peers ?? PEERS.join(',')).map((p) => oneOf('peers', PEERS, p)),
     threads: oneInt('threads', values.threads ?? '1'),
     target: oneOf<TargetKind>('target', ['auto', 'nginx', 'node'], values.target ?? 'auto'),
+    gateway: oneOf('gateway', ['dist', 'floor'] as const, values.gateway ?? 'dist'),
     timeoutS: oneInt('timeout', values.timeout ?? '30'),
     memoryDurationS: oneInt('memory-duration', values['memory-duration'] ?? d.memoryDuration, true),
     memorySize: values['memory-size'] ?? '10m',

@@ -80,7 +80,7 @@ function peerPids(rig: Rig, peer: Peer): number[] {
 
 async function restartGateway(rig: Rig): Promise<GatewayProcess> {
   await rig.gateway?.stop()
-  rig.gateway = await startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir)
+  rig.gateway = await startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir, rig.opts.gateway)
   return rig.gateway
 }
 
@@ -281,7 +281,7 @@ async function main(): Promise<number> {
   let gateway: GatewayProcess | undefined
   if (needGateway) {
     try {
-      gateway = await startGatewayProcess(REPO_ROOT, gatewayConfig, gatewayDir)
+      gateway = await startGatewayProcess(REPO_ROOT, gatewayConfig, gatewayDir, opts.gateway)
     } catch (err) {
       throw new Error(`the gateway did not start (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
     }
