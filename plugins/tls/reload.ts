@@ -84,7 +84,7 @@ export class TlsFileReloader implements ConnectReloader {
     return this.#files.length > 0
   }
 
-  async check (): Promise<ConnectOptions | undefined> {
+  check (): ConnectOptions | undefined {
     for (const f of this.#files) f.refresh()
     const texts: TlsTexts = { ...this.#applied }
     for (const f of this.#files) texts[f.part] = f.text

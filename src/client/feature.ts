@@ -47,11 +47,12 @@ export interface DispatcherOptions {
  */
 export interface ConnectReloader {
   /**
-   * Runs before every request. Resolves to the new options when they changed
-   * since the last call, to undefined when not; rejects (with a coded error)
-   * to fail the request, e.g. when a rotated CA file is not valid.
+   * Runs before every request, synchronously (a stat of local files; see
+   * plugins/tls/reload.ts). Returns the new options when they changed since
+   * the last call, undefined when not; throws (a coded error) to fail the
+   * request, e.g. when a rotated CA file is not valid.
    */
-  check (): Promise<ConnectOptions | undefined>
+  check (): ConnectOptions | undefined
 }
 
 /** What a feature's compile step may contribute to a job's client. */

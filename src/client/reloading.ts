@@ -12,8 +12,6 @@ type Handler = Dispatcher.DispatchHandler
 
 export class ReloadingDispatcher extends Dispatcher {
   #current: Dispatcher
-  /** One check at a time: requests that arrive during a check wait for it. */
-  #checking: Promise<void> | undefined
   readonly #retiring = new Set<Promise<void>>()
   #closed = false
 
@@ -26,13 +24,6 @@ export class ReloadingDispatcher extends Dispatcher {
     this.#current = initial
   }
 
-  #check (): Promise<void> {
-    this.#checking ??= this.reloader.check().then((next) => {
-      if (next !== undefined && !this.#closed) this.#swap(next)
-    }).finally(() => { this.#checking = undefined })
-    return this.#checking
-  }
-
   #swap (connect: ConnectOptions): void {
     const old = this.#current
     this.#current = this.rebuild(connect)
@@ -41,21 +32,26 @@ export class ReloadingDispatcher extends Dispatcher {
     void closing.then(() => this.#retiring.delete(closing))
   }
 
+  // The check is synchronous, so a probe whose files did not change goes
+  // straight to the current dispatcher, without a promise hop.
   override dispatch (opts: Opts, handler: Handler): boolean {
     if (this.#closed) {
       fail(handler, new errors.ClientClosedError())
       return true
     }
-    this.#check().then(() => {
-      if (this.#closed) throw new errors.ClientClosedError()
-      this.#current.dispatch(opts, handler)
-    }).catch((err: Error) => { fail(handler, err) })
-    return true
+    let next: ConnectOptions | undefined
+    try {
+      next = this.reloader.check()
+    } catch (err) {
+      fail(handler, err as Error)
+      return true
+    }
+    if (next !== undefined) this.#swap(next)
+    return this.#current.dispatch(opts, handler)
   }
 
   async #shutdown (how: 'close' | 'destroy'): Promise<void> {
     this.#closed = true
-    await this.#checking?.catch(() => {})
     await Promise.all([how === 'close' ? this.#current.close() : this.#current.destroy(), ...this.#retiring])
   }
 
