@@ -35,8 +35,6 @@ export const Errors = {
   OAUTH2_TOKEN: createError('SG_OAUTH2_TOKEN', '%s', 502),
 } as const
 
-export type ErrorCode = ReturnType<(typeof Errors)[keyof typeof Errors]>['code']
-
 export interface CodedError extends Error {
   code: string
   statusCode?: number

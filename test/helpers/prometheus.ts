@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { refusedPort } from './targets.js'
+import { watch } from './daemon.js'
 
 /** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus). */
 export const PROMETHEUS_BIN: string | undefined = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
@@ -80,12 +81,7 @@ export async function startPrometheus (configYaml: string): Promise<Prometheus> 
   // A test process that dies without running after() must not leave Prometheus behind.
   const reap = (): void => { child.kill('SIGKILL') }
   process.once('exit', reap)
-  let output = ''
-  const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8192) }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  let spawnError: Error | undefined
-  child.once('error', (err) => { spawnError = err })
+  const daemon = watch(child)
 
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
@@ -103,13 +99,13 @@ export async function startPrometheus (configYaml: string): Promise<Prometheus> 
 
   const deadline = Date.now() + 20_000
   while (!(await ready(url))) {
-    if (spawnError !== undefined) {
+    if (daemon.spawnError() !== undefined) {
       await close()
-      throw new Error(`cannot start ${bin}: ${spawnError.message}`)
+      throw new Error(`cannot start ${bin}: ${daemon.spawnError()?.message}`)
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       await close()
-      throw new Error(`prometheus did not become ready on ${url}:\n${output}`)
+      throw new Error(`prometheus did not become ready on ${url}:\n${daemon.output()}`)
     }
     await sleep(100)
   }
@@ -143,12 +139,12 @@ export async function startPrometheus (configYaml: string): Promise<Prometheus> 
         last = await query(expr)
         if (done(last)) return last
         if (Date.now() > until) {
-          throw new Error(`${expr} never satisfied the condition within ${timeoutMs} ms; last result ${JSON.stringify(last)}; prometheus log:\n${output}`)
+          throw new Error(`${expr} never satisfied the condition within ${timeoutMs} ms; last result ${JSON.stringify(last)}; prometheus log:\n${daemon.output()}`)
         }
         await sleep(200)
       }
     },
-    output: () => output,
+    output: daemon.output,
     close,
   }
 }

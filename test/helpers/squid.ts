@@ -7,6 +7,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { refusedPort } from './targets.js'
+import { watch } from './daemon.js'
 
 export interface Squid {
   /** http://127.0.0.1:PORT */
@@ -87,21 +88,16 @@ export async function startSquid (opts: SquidOptions = {}): Promise<Squid> {
   fs.writeFileSync(conf, config(dir, port))
 
   const child = spawn(SQUID, ['-N', '-d1', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-8192) }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  let spawnError: Error | undefined
-  child.once('error', (err) => { spawnError = err })
+  const daemon = watch(child)
 
   const deadline = Date.now() + 20_000
   while (!(await canConnect(port))) {
-    if (spawnError !== undefined) {
-      throw new Error(`cannot start ${SQUID} (install Debian's squid: apt-get install squid): ${spawnError.message}`)
+    if (daemon.spawnError() !== undefined) {
+      throw new Error(`cannot start ${SQUID} (install Debian's squid: apt-get install squid): ${daemon.spawnError()?.message}`)
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`squid did not start on 127.0.0.1:${port}:\n${output}`)
+      throw new Error(`squid did not start on 127.0.0.1:${port}:\n${daemon.output()}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
