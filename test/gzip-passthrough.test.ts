@@ -7,7 +7,7 @@ import zlib from 'node:zlib'
 import { startGateway } from './helpers/gateway.js'
 import { get } from './helpers/client.js'
 import { exposition, startHttpTarget, type Target } from './helpers/targets.js'
-import { acceptsGzip } from '../src/scrape/gzip-meter.js'
+import { acceptsGzip } from '../src/scrape/accept.js'
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
 

@@ -4,7 +4,7 @@
 // own client, built like a job's from oauth2's own tls_config and proxy keys.
 import type { Dispatcher } from 'undici'
 import { buildClient } from '../../src/client/build.js'
-import { Layer, type ClientBuilder, type Interceptor } from '../../src/client/feature.js'
+import { Layer, type ClientBuilder, type Interceptor, type ProbeDispatchOptions } from '../../src/client/feature.js'
 import { fail } from '../../src/client/interceptor.js'
 import { invalidHeaderValue, toRecord, utf8HeaderValue, withHeader } from '../../src/client/headers.js'
 import type { JobConfig } from '../../src/config/types.js'
@@ -25,11 +25,6 @@ function authorization (token: Token): string {
   return utf8HeaderValue(value)
 }
 
-function abortSignal (opts: Dispatcher.DispatchOptions): AbortSignal | undefined {
-  const signal = (opts as { signal?: unknown }).signal
-  return signal instanceof AbortSignal ? signal : undefined
-}
-
 function userAgent (opts: Dispatcher.DispatchOptions): string | undefined {
   const ua = toRecord(opts.headers)['user-agent']
   return Array.isArray(ua) ? ua[0] : ua
@@ -37,8 +32,7 @@ function userAgent (opts: Dispatcher.DispatchOptions): string | undefined {
 
 export function oauth2Interceptor (source: TokenSource, shownUrl: string): Interceptor {
   return (dispatch) => (opts, handler) => {
-    const signal = abortSignal(opts)
-    source.token(signal, userAgent(opts)).then((token) => {
+    source.token((opts as ProbeDispatchOptions).probe?.signal, userAgent(opts)).then((token) => {
       try {
         dispatch({ ...opts, headers: withHeader(opts.headers, 'authorization', authorization(token)) }, handler)
       } catch (err) {

@@ -32,8 +32,8 @@ const CREDENTIALS = new Set(['authorization', 'www-authenticate', 'cookie', 'coo
 
 /** One scrape's chain of requests. */
 class Chain {
-  readonly #original: URL
-  readonly #headers: HeaderRecord
+  #original: URL | undefined
+  #headers: HeaderRecord | undefined
   #requests = 1
   #crossHost = false
 
@@ -41,20 +41,23 @@ class Chain {
     readonly dispatch: Dispatcher['dispatch'],
     readonly opts: Opts,
     readonly handler: Handler,
-  ) {
-    this.#original = new URL(opts.path, opts.origin)
-    this.#headers = toRecord(opts.headers)
-  }
+  ) {}
 
   start (): boolean {
-    return this.dispatch(this.opts, new Hop(this, this.#original, this.opts.method))
+    return this.dispatch(this.opts, new Hop(this, undefined, this.opts.method))
+  }
+
+  /** The URL of the first request; parsed only when a redirect needs it (most scrapes get a 200). */
+  get original (): URL {
+    this.#original ??= new URL(this.opts.path, this.opts.origin)
+    return this.#original
   }
 
   /** The next hop for a redirect from `from`; throws a coded error when it must not be followed. */
   plan (from: Hop, statusCode: number, location: string): () => void {
     let to: URL
     try {
-      to = new URL(location, from.url)
+      to = new URL(location, from.url ?? this.original)
     } catch (err) {
       throw new Errors.UPSTREAM_REDIRECT(`failed to parse Location header ${JSON.stringify(location)}`, { cause: err })
     }
@@ -63,8 +66,9 @@ class Chain {
       throw new Errors.UPSTREAM_REDIRECT(`unsupported protocol scheme ${JSON.stringify(to.protocol.slice(0, -1))} in redirect to ${to.href}`)
     }
     // Sticky: once the chain has left the original host, it never gets credentials back.
-    if (!this.#crossHost && !sameHostOrSubdomain(to.hostname, this.#original.hostname)) this.#crossHost = true
+    if (!this.#crossHost && !sameHostOrSubdomain(to.hostname, this.original.hostname)) this.#crossHost = true
 
+    this.#headers ??= toRecord(this.opts.headers)
     const headers: HeaderRecord = {}
     for (const [name, value] of Object.entries(this.#headers)) {
       const lower = name.toLowerCase()
@@ -73,7 +77,7 @@ class Chain {
     }
     // An explicit Referer of the original request is kept; otherwise the previous URL.
     if (!Object.keys(headers).some((n) => n.toLowerCase() === 'referer')) {
-      const referer = refererFor(from.url, to)
+      const referer = refererFor(from.url ?? this.original, to)
       if (referer !== undefined) headers.referer = referer
     }
     // 301/302/303 turn anything but GET and HEAD into a GET without a body; 307/308 repeat the request.
@@ -90,12 +94,8 @@ class Chain {
     }
     return () => {
       this.#requests++
-      // The request API passes the caller's signal down; between hops nothing else would notice it.
-      const signal = (this.opts as { signal?: AbortSignal | null }).signal
-      if (signal?.aborted === true) {
-        this.handler.onResponseError?.(from.controller as Controller, signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-        return
-      }
+      // A scrape that ended meanwhile aborts the next hop as it starts (the
+      // handler's onRequestStart), as it does any request it no longer wants.
       try {
         this.dispatch(opts, new Hop(this, to, method))
       } catch (err) {
@@ -112,7 +112,8 @@ class Hop implements Handler {
   #failed: Error | undefined
   #errored = false
 
-  constructor (private readonly chain: Chain, readonly url: URL, readonly method: string) {}
+  /** `url` is undefined for the first request: the chain parses it only if it redirects. */
+  constructor (private readonly chain: Chain, readonly url: URL | undefined, readonly method: string) {}
 
   onRequestStart (controller: Controller, context: unknown): void {
     this.controller = controller

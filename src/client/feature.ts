@@ -22,6 +22,18 @@ export const Layer = {
 
 export type Interceptor = Dispatcher.DispatcherComposeInterceptor
 
+/**
+ * What the probe hands down with each request, beside undici's own options
+ * (undici ignores keys it does not know). A layer that waits before it
+ * dispatches (an oauth2 token fetch) gives up when `probe.signal` aborts;
+ * once a request is on a connection, the probe aborts it through the
+ * handler's controller, so layers need not watch the signal for that. The
+ * signal is made on first use: most probes never need one.
+ */
+export interface ProbeDispatchOptions extends Dispatcher.DispatchOptions {
+  readonly probe?: { readonly signal: AbortSignal }
+}
+
 /** TLS options for connections to the job's targets (undici's `connect`). */
 export type ConnectOptions = Pick<ConnectionOptions,
   'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion' | 'maxVersion' | 'checkServerIdentity' | 'ciphers'>

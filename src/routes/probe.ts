@@ -4,7 +4,7 @@ import { Errors } from '../errors.js'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
-import { acceptsGzip } from '../scrape/gzip-meter.js'
+import { acceptsGzip } from '../scrape/accept.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
 import { targetKey, validateTarget } from '../scrape/target.js'
 
@@ -77,10 +77,15 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
       })
     })
 
-    const res = await probe.start(request.headers.accept, acceptsGzip(request.headers['accept-encoding']))
-    if (res.contentType !== undefined) reply.header('content-type', res.contentType)
-    if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding)
-    if (res.contentLength !== undefined) reply.header('content-length', res.contentLength)
-    return reply.send(res.body)
+    const head = await probe.start(request.headers.accept, acceptsGzip(request.headers['accept-encoding']))
+    // The first byte is ready: from here on the probe writes the body itself
+    // (a failure now cuts the connection), so fastify steps aside.
+    reply.hijack()
+    const out: Record<string, string> = {}
+    if (head.contentType !== undefined) out['content-type'] = head.contentType
+    if (head.contentEncoding !== undefined) out['content-encoding'] = head.contentEncoding
+    if (head.contentLength !== undefined) out['content-length'] = head.contentLength
+    reply.raw.writeHead(200, out)
+    probe.relay(reply.raw)
   })
 }

@@ -160,3 +160,16 @@ export function acceptHeader(protocols: readonly ScrapeProtocol[], escaping: Esc
   parts.push(`*/*;q=0.${weight}`);
   return parts.join(',');
 }
+
+/** Whether an Accept-Encoding header admits gzip (`gzip` or `*`, with q > 0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  for (const part of value.split(',')) {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    if (coding.trim() !== 'gzip' && coding.trim() !== '*') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}

@@ -1,22 +1,32 @@
 // One scrape on behalf of a caller: GET scheme://target/metrics_path?params
 // through the job's client, under one deadline that covers connect, TLS,
-// headers and the whole body. Success is a 200 whose body is relayed as a
-// stream (gunzipped, counted, limited); everything else is a coded error.
+// headers and the whole upstream body. Success is a 200 whose body is relayed
+// chunk by chunk (src/scrape/relay.ts); everything else is a coded error.
+//
+// The probe is the undici dispatch handler of its request, so no request()
+// promise, body stream or AbortSignal sits between the target and the caller:
+// undici hands the probe each chunk, the probe writes it to the caller's
+// response, and pauses the upstream request when the caller is slow.
 import { STATUS_CODES } from 'node:http'
-import type { Duplex, Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Writable } from 'node:stream'
+import type { Dispatcher } from 'undici'
 import type { CompiledJob } from './job.js'
-import { BodyLimit } from './limit.js'
-import { GzipMeter } from './gzip-meter.js'
+import type { ProbeDispatchOptions } from '../client/feature.js'
+import { ResponseFlow } from '../client/eof-guard.js'
+import { BodyRelay, type RelayMode } from './relay.js'
 import { classify, DeadlineExceeded } from './classify.js'
 import { TIMEOUT_HEADER } from './timeout.js'
 import { formatSeconds } from '../config/duration.js'
 import { Errors } from '../errors.js'
 
-export interface ProbeResponse {
+type Controller = Dispatcher.DispatchController
+
+/** What the reply's head needs, known once the first byte of a 200's body is ready. */
+export interface ProbeHead {
   /** The upstream Content-Type, verbatim (undefined when the target sent none). */
   contentType: string | undefined
-  /** Content-Encoding to relay: the target's, unless the gateway decoded the body. */
+  /** Content-Encoding to relay: the target's, unless the gateway decodes the body. */
   contentEncoding: string | undefined
   /**
    * The target's Content-Length when the body is relayed byte for byte and
@@ -26,8 +36,6 @@ export interface ProbeResponse {
    * with chunked framing.
    */
   contentLength: string | undefined
-  /** The decoded body; errors on it are already coded. */
-  body: Readable
 }
 
 export interface ProbeOutcome {
@@ -36,12 +44,33 @@ export interface ProbeOutcome {
   error: Error | undefined
 }
 
-export class Probe {
-  readonly #controller = new AbortController()
+/** A non-200's body is read and dropped, so the connection can be reused, up to this much. */
+const DRAIN_LIMIT = 128 * 1024
+
+export class Probe implements Dispatcher.DispatchHandler {
   readonly #timer: NodeJS.Timeout
-  #last: BodyLimit | GzipMeter | undefined
+  /** The controller of the request on the wire (each redirect hop has its own). */
+  #controller: Controller | undefined
+  /** Backpressure on the response, safe when its connection ends. */
+  readonly #flow = new ResponseFlow()
+  #signal: AbortController | undefined
+  /** Why the probe stopped the upstream request (deadline, caller gone, failure). */
+  #reason: Error | undefined
+  /** Before the 200's head: `connect`; after: `body` (the words a failure gets). */
+  #phase: 'connect' | 'body' = 'connect'
+  /** The upstream exchange is over: its body ended, or it failed. */
+  #exchangeDone = false
+  /** A non-200 whose body is being dropped. */
+  #dropped: number | undefined
+  #acceptsGzip = false
+  #head: ProbeHead | undefined
+  #relay: BodyRelay | undefined
+  #out: Writable | undefined
+  #headStarted = false
   #settled = false
   #canceled = false
+  #resolveHead!: (head: ProbeHead) => void
+  #rejectHead!: (err: Error) => void
   #resolveDone!: (o: ProbeOutcome) => void
   /** Resolves once the probe is over: relayed, failed or cancelled. */
   readonly done: Promise<ProbeOutcome> = new Promise((resolve) => { this.#resolveDone = resolve })
@@ -51,106 +80,175 @@ export class Probe {
     readonly target: string,
     readonly timeoutMs: number,
   ) {
-    this.#timer = setTimeout(() => this.#controller.abort(new DeadlineExceeded(timeoutMs)), timeoutMs)
+    this.#timer = setTimeout(() => { this.#expire() }, timeoutMs)
     this.#timer.unref()
   }
 
-  /** The caller went away: stop the upstream request, whatever stage it is in. */
-  cancel (): void {
-    if (this.#settled) return
-    // What the abort makes undici and the pipeline throw is the caller's doing,
-    // not the target's: the outcome is a cancellation, not an upstream error.
-    this.#canceled = true
-    this.#controller.abort(new Error('the caller closed the connection'))
+  /** Aborts when the probe ends early; made on first use (see ProbeDispatchOptions). */
+  get signal (): AbortSignal {
+    if (this.#signal === undefined) {
+      this.#signal = new AbortController()
+      if (this.#reason !== undefined) this.#signal.abort(this.#reason)
+    }
+    return this.#signal.signal
   }
 
-  #finish (error: Error | undefined): void {
-    if (this.#settled) return
-    this.#settled = true
-    clearTimeout(this.#timer)
-    this.#resolveDone({ bytes: this.#last?.bytes ?? 0, error: this.#canceled ? undefined : error })
-  }
-
-  /** Sends the request; resolves when a 200's headers arrived, rejects with a coded error otherwise. */
-  async start (accept: string | undefined, callerAcceptsGzip = false): Promise<ProbeResponse> {
+  /**
+   * Sends the request. Resolves when a 200's first body byte is ready to go
+   * (or its body ended empty): until then any failure rejects with a coded
+   * error, and the caller can still get an error reply. Then call relay().
+   */
+  start (accept: string | undefined, callerAcceptsGzip = false): Promise<ProbeHead> {
     const { job } = this
     const headers: Record<string, string> = {
       ...job.baseHeaders,
       [TIMEOUT_HEADER]: formatSeconds(this.timeoutMs),
     }
     if (accept !== undefined && accept !== '') headers.accept = accept
-
-    let res
-    try {
-      res = await job.client.dispatcher.request({
-        origin: `${job.config.scheme}://${this.target}`,
-        path: job.path,
-        method: 'GET',
-        headers,
-        signal: this.#controller.signal,
-      })
-    } catch (err) {
-      const coded = classify(err as Error, 'connect', this.timeoutMs)
-      this.#finish(coded)
-      throw coded
+    this.#acceptsGzip = callerAcceptsGzip
+    const opts: ProbeDispatchOptions = {
+      origin: `${job.config.scheme}://${this.target}`,
+      path: job.path,
+      method: 'GET',
+      headers,
+      probe: this,
     }
-
-    if (res.statusCode !== 200) {
-      // Read and drop the body so the connection can be reused, bounded in
-      // time as Prometheus's drain is by the scrape's context: #finish stops
-      // the deadline, and a target that never sends the body would hold the
-      // connection for good.
-      res.body.dump({ limit: 128 * 1024, signal: AbortSignal.timeout(this.timeoutMs) }).catch(() => {})
-      // Go's resp.Status keeps the target's own reason phrase; HTTP/2 has none.
-      const reason = res.statusText || (STATUS_CODES[res.statusCode] ?? '')
-      const err = new Errors.UPSTREAM_STATUS(`${res.statusCode} ${reason}`.trim())
-      this.#finish(err)
-      throw err
-    }
-
-    const encoding = headerValue(res.headers['content-encoding'])
-    const gzip = encoding === 'gzip'
-    const mapError = (err: Error): Error => classify(err, 'body', this.timeoutMs)
-    // A caller that accepts gzip gets the target's gzip bytes as they are.
-    const passGzip = gzip && callerAcceptsGzip
-    const decode = gzip && !passGzip
-    const last = passGzip ? new GzipMeter(job.config.bodySizeLimit, mapError) : new BodyLimit(job.config.bodySizeLimit, mapError, decode)
-    this.#last = last
-    relay(decode ? [res.body, createGunzip(), last] : [res.body, last], (err) => {
-      this.#finish(err === undefined ? undefined : mapError(err))
+    const head = new Promise<ProbeHead>((resolve, reject) => {
+      this.#resolveHead = resolve
+      this.#rejectHead = reject
     })
-    return {
-      contentType: headerValue(res.headers['content-type']),
-      contentEncoding: decode ? undefined : encoding,
-      contentLength: last.checksTail ? undefined : decimal(headerValue(res.headers['content-length'])),
-      body: last,
+    try {
+      job.client.dispatcher.dispatch(opts, this)
+    } catch (err) {
+      this.#fail(err as Error)
     }
+    return head
   }
-}
 
-/**
- * Pipes `source` through `stages` into the last stage, which the reply reads.
- * Like stream.pipeline, but without its per-call AbortController and
- * end-of-stream watchers on every stage (measurable on the probe path): any
- * stage's error destroys the last one (whose _destroy codes it), and the last
- * one closing early (an error, or the caller leaving) destroys the others,
- * which aborts the upstream request.
- */
-function relay ([source, ...stages]: [Readable, ...Duplex[]], done: (err: Error | undefined) => void): void {
-  const last = stages[stages.length - 1] as Duplex
-  let prev: Readable = source
-  for (const stage of stages) prev = prev.pipe(stage)
-  let error: Error | undefined
-  for (const s of [source, ...stages.slice(0, -1)]) s.once('error', (err: Error) => { last.destroy(err) })
-  last.once('error', (err: Error) => { error = err })
-  last.once('close', () => {
-    if (error !== undefined || !last.readableEnded) {
-      for (const s of [source, ...stages.slice(0, -1)]) s.destroy()
-      done(error ?? new Error('the relay was closed before the body ended'))
-    } else {
-      done(undefined)
+  /** Writes the body to the caller's response (whose head the caller wrote), and ends it. */
+  relay (out: Writable): void {
+    this.#out = out
+    if (this.#settled) {
+      if (!this.#canceled) out.destroy()
+      return
     }
-  })
+    this.#relay?.attach(out)
+  }
+
+  /** The caller went away: stop the upstream request, whatever stage it is in. */
+  cancel (): void {
+    if (this.#settled) return
+    // What the abort makes undici report is the caller's doing, not the
+    // target's: the outcome is a cancellation, not an upstream error.
+    this.#canceled = true
+    this.#fail(new Error('the caller closed the connection'))
+  }
+
+  // --- undici's handler ---
+
+  onRequestStart (controller: Controller): void {
+    this.#controller = controller
+    // Stopped while the request waited for a connection (or between redirect hops).
+    if (this.#reason !== undefined) controller.abort(this.#reason)
+    else this.#flow.started(controller)
+  }
+
+  onResponseStart (controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.#reason !== undefined) return
+    if (statusCode !== 200) {
+      // Drop the body so the connection can be reused, bounded in size here
+      // and in time by the deadline, as Prometheus's drain is by the scrape's
+      // context. Go's resp.Status keeps the target's reason phrase; HTTP/2 has none.
+      this.#dropped = 0
+      const reason = statusMessage !== undefined && statusMessage !== '' ? statusMessage : (STATUS_CODES[statusCode] ?? '')
+      this.#fail(new Errors.UPSTREAM_STATUS(`${statusCode} ${reason}`.trim()))
+      return
+    }
+    this.#phase = 'body'
+    const encoding = headerValue(headers['content-encoding'])
+    const limit = this.job.config.bodySizeLimit
+    let mode: RelayMode = 'plain'
+    // A caller that accepts gzip gets the target's gzip bytes as they are.
+    if (encoding === 'gzip') mode = !this.#acceptsGzip ? 'decode' : limit > 0 ? 'meter' : 'plain'
+    this.#head = {
+      contentType: headerValue(headers['content-type']),
+      contentEncoding: mode === 'decode' ? undefined : encoding,
+      contentLength: mode === 'plain' ? decimal(headerValue(headers['content-length'])) : undefined,
+    }
+    this.#relay = new BodyRelay(mode, limit, this.#flow, this)
+  }
+
+  onResponseData (controller: Controller, chunk: Buffer): void {
+    if (this.#dropped !== undefined) {
+      this.#dropped += chunk.length
+      if (this.#dropped > DRAIN_LIMIT) controller.abort(new Error('drained enough'))
+      return
+    }
+    this.#relay?.push(chunk)
+  }
+
+  onResponseEnd (): void {
+    this.#exchangeDone = true
+    if (this.#dropped !== undefined) clearTimeout(this.#timer)
+    else this.#relay?.end()
+  }
+
+  onResponseError (_controller: Controller | undefined, err: Error): void {
+    this.#exchangeDone = true
+    if (this.#settled) clearTimeout(this.#timer)
+    else this.#fail(err)
+  }
+
+  // --- the relay's events ---
+
+  ready (): void {
+    this.#headStarted = true
+    this.#resolveHead(this.#head as ProbeHead)
+  }
+
+  ended (): void {
+    this.#settle(undefined)
+  }
+
+  failed (err: Error): void {
+    this.#fail(err)
+  }
+
+  // --- ending ---
+
+  #expire (): void {
+    const err = new DeadlineExceeded(this.timeoutMs)
+    if (!this.#exchangeDone) this.#stopUpstream(err)
+    // A layer that was waiting on the signal (an oauth2 token fetch) or the
+    // aborted request reports first, in its own words; this is the fallback
+    // for a request still waiting for a connection, which nothing reports.
+    if (!this.#settled && !this.#exchangeDone) setImmediate(() => { this.#fail(err) })
+  }
+
+  #stopUpstream (reason: Error): void {
+    if (this.#reason !== undefined) return
+    this.#reason = reason
+    this.#signal?.abort(reason)
+    if (!this.#exchangeDone) this.#controller?.abort(reason)
+  }
+
+  #fail (err: Error): void {
+    if (this.#settled) return
+    const coded = classify(err, this.#phase, this.timeoutMs)
+    this.#relay?.destroy()
+    if (this.#dropped === undefined) this.#stopUpstream(coded)
+    // Before the first byte the caller gets an error reply; after it, a cut connection.
+    if (!this.#headStarted) this.#rejectHead(coded)
+    else this.#out?.destroy()
+    this.#settle(this.#canceled ? undefined : coded)
+  }
+
+  #settle (error: Error | undefined): void {
+    if (this.#settled) return
+    this.#settled = true
+    if (this.#exchangeDone) clearTimeout(this.#timer)
+    this.#resolveDone({ bytes: this.#relay?.bytes ?? 0, error })
+  }
 }
 
 function decimal (v: string | undefined): string | undefined {

@@ -1,0 +1,67 @@
+// Flow control of one upstream response, safe at the connection's end.
+//
+// undici 7's HTTP/1 client asserts that its parser is not paused when the
+// socket ends (nodejs/undici#5360; fixed in undici 8, which needs Node 22).
+// A response that ends with its connection (Connection: close, HTTP/1.0 as
+// Python exporters speak it, or a close-delimited body) and that the probe
+// paused for backpressure at that moment (a slow caller, a gunzip that has
+// not caught up) would throw from the socket's 'end' listener and take the
+// process down. What undici 8 does, done from outside: when the socket ends
+// while this response is paused, resume it for good. Every byte it still
+// has to deliver is already in memory, so dropping backpressure for the tail
+// costs nothing that was not spent.
+//
+// undici does not tell a handler which socket carries its request. It does
+// publish `undici:client:sendHeaders` with the socket, synchronously in the
+// same call that starts the request on the connection (onRequestStart, then
+// the headers): the handler that just started is the one whose headers are
+// being sent.
+import diagnostics from 'node:diagnostics_channel'
+import type { Socket } from 'node:net'
+import type { Dispatcher } from 'undici'
+
+type Controller = Dispatcher.DispatchController
+
+let starting: ResponseFlow | undefined
+
+diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+  const flow = starting
+  starting = undefined
+  if (flow !== undefined) flow.socket = (message as { socket?: Socket }).socket
+})
+
+/** Pause and resume of one request's response, which the end of its socket cannot turn into a crash. */
+export class ResponseFlow {
+  socket: Socket | undefined
+  #controller: Controller | undefined
+  #paused = false
+  /** The socket ended: no more pausing. */
+  #released = false
+  readonly #onEnd = (): void => {
+    this.#released = true
+    this.#paused = false
+    this.#controller?.resume()
+  }
+
+  /** Call from the handler's onRequestStart: the socket is learnt as the request's headers go out. */
+  started (controller: Controller): void {
+    this.#controller = controller
+    this.socket = undefined
+    starting = this
+  }
+
+  pause (): void {
+    if (this.#released || this.#paused) return
+    this.#paused = true
+    this.#controller?.pause()
+    // Before undici's own listener, which must find the parser running.
+    this.socket?.prependOnceListener('end', this.#onEnd)
+  }
+
+  resume (): void {
+    if (!this.#paused) return
+    this.#paused = false
+    this.socket?.removeListener('end', this.#onEnd)
+    this.#controller?.resume()
+  }
+}
