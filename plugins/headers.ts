@@ -19,7 +19,7 @@ export const headersFeature: ClientFeature<HeadersSettings> = {
     http_headers: Object.fromEntries(s.headers.map((h) => [h.name, {
       values: h.values.length === 0 ? undefined : h.values.map((v) => Buffer.from(v, 'latin1').toString('utf8')),
       secrets: h.secrets.length === 0 ? undefined : h.secrets.map(() => '<secret>'),
-      files: h.files.length === 0 ? undefined : h.files.map((f) => f.path),
+      files: h.files.length === 0 ? undefined : h.files.map((f) => f.file.path),
     }])),
   }),
 }

@@ -1,7 +1,7 @@
 // Field helpers for the auth blocks, with yaml.v2's and prometheus/common's
 // notion of a field being set: a string field counts when it is not empty.
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
-import { Secret, type ValueSource } from '../../src/client/secret.js'
+import { fileSource, Secret, type ValueSource } from '../../src/client/secret.js'
 import { atMostOne } from '../../src/client/feature.js'
 
 /** A mapping with only `known` keys, as yaml.v2's strict decoding into a struct wants. */
@@ -34,6 +34,6 @@ export function refuseRefs (m: MapCursor, keys: readonly string[]): void {
 /** The inline secret or the file, whichever is given (at most one: checked before). */
 export function source (m: MapCursor, inline: string, file: string, fileKey: string): ValueSource | undefined {
   if (given(m, inline)) return { kind: 'inline', value: new Secret(m.at(inline).string()) }
-  if (given(m, file)) return { kind: 'file', path: m.at(file).filePath(), key: fileKey }
+  if (given(m, file)) return fileSource(m.at(file).filePath(), fileKey)
   return undefined
 }

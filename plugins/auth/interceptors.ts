@@ -35,7 +35,7 @@ function headerBytes (value: string, from: string): string {
 
 function credentialsOrigin (a: Authorization): string {
   const c = a.credentials
-  if (c?.kind === 'file') return `${c.key} ${c.path}`
+  if (c?.kind === 'file') return `${c.key} ${c.file.path}`
   return a.from === 'authorization' ? 'authorization.credentials' : a.from
 }
 

@@ -43,7 +43,7 @@ export class JwtBearer implements Grant {
     const problem = rsaKeyProblem(pem)
     if (problem !== undefined) {
       const k = this.#grant.key
-      const where = k.kind === 'file' ? `${k.key} ${k.path}` : 'oauth2.client_certificate_key'
+      const where = k.kind === 'file' ? `${k.key} ${k.file.path}` : 'oauth2.client_certificate_key'
       throw new Errors.CREDENTIALS(`${where}: unable to use oauth2 client certificate key: ${problem}`)
     }
     const key = createPrivateKey(pem)

@@ -1,8 +1,9 @@
 // The http_headers layer (Layer.Headers, the outermost): appends each
 // configured header to every request, values then secrets then files, as
-// Go's Header.Add does (never replacing). Files are read and trimmed on every
-// request. Each request gets a fresh copy of the headers it came with, so
-// nothing piles up across scrapes (prometheus/common#981).
+// Go's Header.Add does (never replacing). Files are read as they are at every
+// request (src/client/fresh-file.ts) and trimmed. Each request gets a fresh
+// copy of the headers it came with, so nothing piles up across scrapes
+// (prometheus/common#981).
 import type { Interceptor } from '../../src/client/feature.js'
 import { fail } from '../../src/client/interceptor.js'
 import { append, invalidHeaderValue, toRecord, utf8HeaderValue, type HeaderRecord } from '../../src/client/headers.js'
@@ -12,9 +13,9 @@ import type { ConfiguredHeader, HeaderFile, HeadersSettings } from './settings.j
 
 /** Read synchronously, as every credentials file is (see readValue in src/client/secret.ts). */
 function readHeaderFile (file: HeaderFile, name: string): string {
-  const value = readSecretFile(file.path, file.key, 'unable to read headers file')
+  const value = readSecretFile(file.file, file.key, 'unable to read headers file')
   if (invalidHeaderValue(value)) {
-    throw new Errors.CREDENTIALS(`${file.key} ${file.path}: net/http: invalid header field value for ${JSON.stringify(name)} (control character in the file)`)
+    throw new Errors.CREDENTIALS(`${file.key} ${file.file.path}: net/http: invalid header field value for ${JSON.stringify(name)} (control character in the file)`)
   }
   return utf8HeaderValue(value)
 }

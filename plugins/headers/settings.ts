@@ -5,6 +5,7 @@
 // request is refused here, at load.
 import type { MapCursor } from '../../src/config/cursor.js'
 import { Secret } from '../../src/client/secret.js'
+import { FreshFile } from '../../src/client/fresh-file.js'
 import { canonicalHeaderKey, invalidHeaderValue, utf8HeaderValue, validHeaderName } from '../../src/client/headers.js'
 
 /** Names Prometheus will not let http_headers set (canonical form). */
@@ -16,7 +17,8 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
 ])
 
 export interface HeaderFile {
-  readonly path: string
+  /** Read as it is on every request. */
+  readonly file: FreshFile
   /** The config key, e.g. `http_headers.X-Api-Key.files[0]`, for error messages. */
   readonly key: string
 }
@@ -66,7 +68,7 @@ export function decodeHeaders (job: MapCursor): HeadersSettings | undefined {
       field: name.toLowerCase(),
       values: values.map((c) => utf8HeaderValue(c.string())),
       secrets: secrets.map((c) => new Secret(utf8HeaderValue(c.string()))),
-      files: files.map((c, i) => ({ path: c.filePath(), key: `http_headers.${name}.files[${i}]` })),
+      files: files.map((c, i) => ({ file: new FreshFile(c.filePath()), key: `http_headers.${name}.files[${i}]` })),
     }
   })
   return { headers }

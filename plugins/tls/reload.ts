@@ -1,19 +1,14 @@
 // Rotation of tls_config files, like prometheus/common's tlsRoundTripper:
 // before every request the CA, cert and key files are checked, and when their
 // contents changed the job's connections are rebuilt with them. Prometheus
-// reads and hashes the files on every request; here a file is re-read only
-// when its stat (inode, size, mtime, ctime) changed, or while its mtime is so
-// recent that a same-size rewrite within the filesystem's timestamp
-// granularity could hide behind an unchanged stat (git's "racily clean").
-import { readFileSync, statSync, type BigIntStats } from 'node:fs'
+// reads and hashes the files on every request; here a stat tells whether a
+// file may have changed (src/client/fresh-file.ts).
+import { FreshFile } from '../../src/client/fresh-file.js'
 import type { ConnectOptions, ConnectReloader } from '../../src/client/feature.js'
 import { goFileError } from '../../src/config/files.js'
 import { Errors } from '../../src/errors.js'
 import { connectOptions, TlsMaterialError, type TlsTexts } from './options.js'
 import type { TlsSettings } from './settings.js'
-
-/** A file whose mtime is this close to (or after) its last read is re-read even when its stat is unchanged. */
-const RACY_MS = 2_000
 
 type Part = keyof TlsTexts
 
@@ -25,42 +20,23 @@ const ROLES: Record<Part, { what: string, key: string }> = {
 }
 
 class WatchedFile {
-  #stat: BigIntStats | undefined
-  #readAt = 0
+  readonly #file: FreshFile
   /** The contents as last read. */
   text: string
 
   constructor (readonly part: Part, readonly path: string, loaded: string) {
-    // The stat of what load read is unknown: the first check reads the file again.
+    this.#file = new FreshFile(path, loaded)
     this.text = loaded
   }
 
-  /**
-   * Brings `text` up to date; throws SG_CREDENTIALS when the file cannot be
-   * read. Synchronous, like the credential files' reads (src/client/secret.ts):
-   * a stat of a local file costs ~2 µs, an async one a thread-pool round trip
-   * on every probe.
-   */
+  /** Brings `text` up to date; throws SG_CREDENTIALS when the file cannot be read. */
   refresh (): void {
     try {
-      const st = statSync(this.path, { bigint: true })
-      if (this.#unchanged(st)) return
-      const readAt = Date.now()
-      this.text = readFileSync(this.path, 'utf8')
-      this.#stat = st
-      this.#readAt = readAt
+      this.text = this.#file.read()
     } catch (err) {
       const { what, key } = ROLES[this.part]
       throw new Errors.CREDENTIALS(`${key}: unable to read ${what}: unable to read file ${this.path}: ${goFileError(err, this.path)}`, { cause: err })
     }
-  }
-
-  #unchanged (st: BigIntStats): boolean {
-    const last = this.#stat
-    if (last === undefined) return false
-    const same = st.ino === last.ino && st.dev === last.dev && st.size === last.size &&
-      st.mtimeNs === last.mtimeNs && st.ctimeNs === last.ctimeNs
-    return same && Number(st.mtimeNs / 1_000_000n) < this.#readAt - RACY_MS
   }
 }
 

@@ -1,8 +1,9 @@
 // Secret values and file-backed values. A Secret never prints its content
-// (logs, errors, /config, util.inspect); a file-backed value is re-read and
-// trimmed on every use, so a rotated token works without a reload.
-import { readFileSync } from 'node:fs'
+// (logs, errors, /config, util.inspect); a file-backed value is the file's
+// current content on every use (src/client/fresh-file.ts), trimmed, so a
+// rotated token works without a reload.
 import { inspect } from 'node:util'
+import { FreshFile } from './fresh-file.js'
 import { Errors } from '../errors.js'
 import { goFileError } from '../config/files.js'
 
@@ -30,37 +31,42 @@ export class Secret {
   }
 }
 
-/** Where a value comes from: inline in the config, or a file read per use. */
+/** Where a value comes from: inline in the config, or a file as it is at each use. */
 export type ValueSource =
   | { kind: 'inline', value: Secret }
-  | { kind: 'file', path: string, key: string }
+  | { kind: 'file', file: FreshFile, key: string }
+
+/** A file-backed value source for config key `key`. */
+export function fileSource (path: string, key: string): ValueSource {
+  return { kind: 'file', file: new FreshFile(path), key }
+}
 
 /**
  * Reads a value for one request. `what` names the value the way Prometheus's
  * errors do (`authorization credentials`, `basic auth password`); the error
  * names the config key and path, never the content.
  *
- * The read is synchronous on purpose: a credentials file is a few bytes on a
- * local or tmpfs volume (a Kubernetes secret), read in ~6 µs, where the async
- * read costs four thread-pool round trips (~200 µs of latency per probe, and
- * an fd per concurrent probe). Credential files on a network filesystem that
- * can hang would stall the gateway; keep them local.
+ * Synchronous on purpose: a credentials file is a few bytes on a local or
+ * tmpfs volume (a Kubernetes secret), where an async read costs thread-pool
+ * round trips (~200 µs of latency per probe, and an fd per concurrent probe).
+ * Credential files on a network filesystem that can hang would stall the
+ * gateway; keep them local.
  */
 export function readValue (source: ValueSource, what: string): string {
   if (source.kind === 'inline') return source.value.reveal()
-  return readSecretFile(source.path, source.key, `unable to read ${what}: unable to read file`)
+  return readSecretFile(source.file, source.key, `unable to read ${what}: unable to read file`)
 }
 
 /**
  * A credentials file's content, trimmed. When it cannot be read: SG_CREDENTIALS
  * `<key>: <failure> <path>: <Go's wording of the error>`, never the content.
  */
-export function readSecretFile (path: string, key: string, failure: string): string {
+export function readSecretFile (file: FreshFile, key: string, failure: string): string {
   try {
-    return readFileSync(path, 'utf8').trim()
+    return file.read().trim()
   } catch (err) {
     throw new Errors.CREDENTIALS(
-      `${key}: ${failure} ${path}: ${goFileError(err, path)}`,
+      `${key}: ${failure} ${file.path}: ${goFileError(err, file.path)}`,
       { cause: err },
     )
   }
@@ -69,5 +75,5 @@ export function readSecretFile (path: string, key: string, failure: string): str
 /** The form /config shows a value source in. */
 export function describeSource (source: ValueSource | undefined): string | undefined {
   if (source === undefined) return undefined
-  return source.kind === 'inline' ? '<secret>' : source.path
+  return source.kind === 'inline' ? '<secret>' : source.file.path
 }

@@ -1,0 +1,77 @@
+// FreshFile: a stat decides whether a credentials or TLS file is read again,
+// and no rewrite can hide behind it. Real files in a temporary directory.
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { FreshFile } from '../src/client/fresh-file.js'
+
+function tempDir (): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'sg-fresh-'))
+}
+
+/** Sets a file's mtime `seconds` into the past, out of the racy window. */
+function age (file: string, seconds: number): Date {
+  const then = new Date(Date.now() - seconds * 1000)
+  utimesSync(file, then, then)
+  return then
+}
+
+describe('FreshFile', () => {
+  test('a same-size rewrite right after a read is seen (the racy window)', () => {
+    const file = path.join(tempDir(), 'token')
+    writeFileSync(file, 'token-aaaa')
+    const f = new FreshFile(file)
+    assert.equal(f.read(), 'token-aaaa')
+    writeFileSync(file, 'token-bbbb')
+    assert.equal(f.read(), 'token-bbbb')
+  })
+
+  test('a same-size rewrite that puts the old mtime back is seen (ctime)', () => {
+    const file = path.join(tempDir(), 'token')
+    writeFileSync(file, 'token-aaaa')
+    const then = age(file, 60)
+    const f = new FreshFile(file)
+    assert.equal(f.read(), 'token-aaaa')
+    assert.equal(f.read(), 'token-aaaa')
+    writeFileSync(file, 'token-bbbb')
+    utimesSync(file, then, then)
+    assert.equal(Math.round(statSync(file).mtimeMs), then.getTime(), "the mtime is back")
+    assert.equal(f.read(), 'token-bbbb')
+  })
+
+  test('a Kubernetes-style ..data symlink swap to a same-size, same-mtime file is seen (inode)', () => {
+    const dir = tempDir()
+    for (const [v, text] of [['v1', 'token-aaaa'], ['v2', 'token-bbbb']] as const) {
+      writeFileSync(path.join(dir, `${v}.token`), text)
+      age(path.join(dir, `${v}.token`), 60)
+    }
+    const link = path.join(dir, 'token')
+    symlinkSync(path.join(dir, 'v1.token'), link)
+    const f = new FreshFile(link)
+    assert.equal(f.read(), 'token-aaaa')
+    symlinkSync(path.join(dir, 'v2.token'), `${link}.new`)
+    renameSync(`${link}.new`, link)
+    assert.equal(f.read(), 'token-bbbb')
+  })
+
+  test('the content given at load is read again on first use', () => {
+    const file = path.join(tempDir(), 'ca.pem')
+    writeFileSync(file, 'now')
+    age(file, 60)
+    assert.equal(new FreshFile(file, 'at load').read(), 'now')
+  })
+
+  test('a file that went away throws as node:fs does, and comes back when it is back', () => {
+    const file = path.join(tempDir(), 'token')
+    writeFileSync(file, 'token-aaaa')
+    age(file, 60)
+    const f = new FreshFile(file)
+    assert.equal(f.read(), 'token-aaaa')
+    rmSync(file)
+    assert.throws(() => f.read(), { code: 'ENOENT' })
+    writeFileSync(file, 'token-cccc')
+    assert.equal(f.read(), 'token-cccc')
+  })
+})
