@@ -20,6 +20,16 @@ import { formatBase2Bytes } from '../config/bytes.js'
 
 export type RelayMode = 'plain' | 'decode' | 'meter'
 
+/**
+ * How much the caller's response (or the decoder) may hold before the
+ * upstream is paused. Not the streams' own signal: write() says to wait
+ * whenever a write reaches their 16 KiB high-water mark, which a 16 KiB chunk
+ * (a TLS record) always does, even when the kernel took it at once; pausing
+ * on that paused and resumed the upstream parser for nearly every chunk.
+ * What is still queued after the write is what counts.
+ */
+export const RELAY_BUFFER = 64 * 1024
+
 /** What the relay needs of the upstream request: flow control. */
 export interface Upstream {
   pause (): void
@@ -79,7 +89,9 @@ export class BodyRelay {
 
   /** A chunk of the upstream body. */
   push (chunk: Buffer): void {
-    if (this.#over) return
+    // undici's parser hands out an empty chunk after most body spans; written
+    // to the caller, each would cost a write(2) of nothing.
+    if (this.#over || chunk.length === 0) return
     if (this.mode === 'decode') {
       this.#feed(chunk)
       return
@@ -118,7 +130,8 @@ export class BodyRelay {
 
   #feed (chunk: Buffer): void {
     const decoder = this.#decoder as Gunzip
-    if (!decoder.write(chunk)) {
+    decoder.write(chunk)
+    if (decoder.writableLength >= RELAY_BUFFER) {
       this.#block()
       decoder.once('drain', () => { this.#unblock() })
     }
@@ -152,7 +165,10 @@ export class BodyRelay {
    */
   #emit (chunk: Buffer): boolean {
     const out = this.#out
-    if (out !== undefined) return out.write(chunk)
+    if (out !== undefined) {
+      out.write(chunk)
+      return out.writableLength < RELAY_BUFFER
+    }
     this.#pending.push(chunk)
     if (!this.#ready) {
       this.#ready = true
@@ -161,7 +177,7 @@ export class BodyRelay {
     return true
   }
 
-  /** Runs `fn` once the caller's response drained (only asked after a write said to wait). */
+  /** Runs `fn` once the caller's response drained (asked only when a write left it over RELAY_BUFFER, so write() said to wait). */
   #afterDrain (fn: () => void): void {
     this.#out?.once('drain', fn)
   }

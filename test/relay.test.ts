@@ -1,0 +1,97 @@
+// BodyRelay on its own: what reaches the caller's response for each mode,
+// with a real Writable standing in for the response.
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import zlib from 'node:zlib'
+import { BodyRelay, type RelayMode } from '../src/scrape/relay.js'
+
+class Recorder extends Writable {
+  readonly chunks: Buffer[] = []
+  override _write (chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk)
+    done()
+  }
+}
+
+function relay (mode: RelayMode, limit = 0): { r: BodyRelay, out: Recorder, events: string[], upstream: string[] } {
+  const events: string[] = []
+  const upstream: string[] = []
+  const r = new BodyRelay(mode, limit, { pause: () => upstream.push('pause'), resume: () => upstream.push('resume') }, {
+    ready: () => events.push('ready'),
+    ended: () => events.push('ended'),
+    failed: (err) => events.push(`failed ${(err as { code?: string }).code ?? err.message}`),
+  })
+  const out = new Recorder()
+  return { r, out, events, upstream }
+}
+
+/** Waits until `events` has `n` entries (the decoder works off the main thread). */
+async function until (events: string[], n: number): Promise<void> {
+  while (events.length < n) await new Promise((resolve) => setTimeout(resolve, 2))
+}
+
+async function finished (out: Writable): Promise<void> {
+  if (out.writableFinished) return
+  await new Promise<void>((resolve) => out.once('finish', () => resolve()))
+}
+
+describe('BodyRelay', () => {
+  test('empty chunks (undici hands them out) are never written', async () => {
+    const { r, out, events } = relay('plain')
+    r.push(Buffer.from('a 1\n'))
+    r.attach(out)
+    r.push(Buffer.alloc(0))
+    r.push(Buffer.from('b 2\n'))
+    r.push(Buffer.alloc(0))
+    r.end()
+    await finished(out)
+    assert.deepEqual(out.chunks.map(String), ['a 1\n', 'b 2\n'])
+    assert.deepEqual(events, ['ready', 'ended'])
+    assert.equal(r.bytes, 8)
+  })
+
+  test('an empty body is ready at its end, and ends the response', async () => {
+    const { r, out, events } = relay('plain')
+    r.end()
+    assert.deepEqual(events, ['ready'])
+    r.attach(out)
+    await finished(out)
+    assert.deepEqual(events, ['ready', 'ended'])
+    assert.equal(out.chunks.length, 0)
+  })
+
+  test('plain: bytes reaching body_size_limit fail before they are written', () => {
+    const { r, out, events } = relay('plain', 10)
+    r.push(Buffer.from('123456'))
+    r.attach(out)
+    r.push(Buffer.from('7890'))
+    assert.deepEqual(events, ['ready', 'failed SG_BODY_SIZE_LIMIT'])
+    assert.deepEqual(out.chunks.map(String), ['123456'])
+  })
+
+  test('decode: the caller gets the decoded bytes, counted against the limit', async () => {
+    const body = 'x 1\n'.repeat(1000)
+    const { r, out, events } = relay('decode')
+    r.push(zlib.gzipSync(body))
+    r.end()
+    await until(events, 1)
+    r.attach(out)
+    await finished(out)
+    assert.equal(Buffer.concat(out.chunks).toString(), body)
+    assert.deepEqual(events, ['ready', 'ended'])
+    assert.equal(r.decoded, body.length)
+  })
+
+  test('meter: the gzip bytes pass as they are, and a decoded size over the limit fails', async () => {
+    const gz = zlib.gzipSync('y 2\n'.repeat(100_000))
+    const { r, out, events } = relay('meter', 4096)
+    r.push(gz)
+    r.attach(out)
+    r.end()
+    await until(events, 2)
+    assert.deepEqual(events, ['ready', 'failed SG_BODY_SIZE_LIMIT'])
+    assert.ok(Buffer.concat(out.chunks).equals(gz), 'the compressed bytes were relayed untouched')
+    assert.equal(out.writableEnded, false, 'the response is not ended: the probe cuts it')
+  })
+})
