@@ -8,8 +8,17 @@ import { BodyRelay, type RelayMode } from '../src/scrape/relay.js'
 
 class Recorder extends Writable {
   readonly chunks: Buffer[] = []
+  /** How many chunks each write to the "socket" carried. */
+  readonly batches: number[] = []
   override _write (chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     this.chunks.push(chunk)
+    this.batches.push(1)
+    done()
+  }
+
+  override _writev (chunks: Array<{ chunk: Buffer }>, done: () => void): void {
+    for (const { chunk } of chunks) this.chunks.push(chunk)
+    this.batches.push(chunks.length)
     done()
   }
 }
@@ -49,6 +58,19 @@ describe('BodyRelay', () => {
     assert.deepEqual(out.chunks.map(String), ['a 1\n', 'b 2\n'])
     assert.deepEqual(events, ['ready', 'ended'])
     assert.equal(r.bytes, 8)
+  })
+
+  test('the chunks of one event-loop turn leave in one write; the next turn\'s in another', async () => {
+    const { r, out } = relay('plain')
+    r.push(Buffer.from('a 1\n'))
+    r.attach(out)
+    for (const line of ['b 2\n', 'c 3\n']) r.push(Buffer.from(line))
+    await new Promise((resolve) => setImmediate(resolve))
+    for (const line of ['d 4\n', 'e 5\n']) r.push(Buffer.from(line))
+    r.end()
+    await finished(out)
+    assert.equal(Buffer.concat(out.chunks).toString(), 'a 1\nb 2\nc 3\nd 4\ne 5\n')
+    assert.deepEqual(out.batches, [1, 2, 2])
   })
 
   test('an empty body is ready at its end, and ends the response', async () => {
