@@ -20,7 +20,7 @@ export function tsxCommand(repoRoot: string): string[] {
 let built = false
 
 /** The node flags of the Dockerfile's ENTRYPOINT: the bench measures what production runs. */
-export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=4']
+export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2']
 
 /**
  * The gateway runs as it does in production (the Dockerfile): compiled JS on
