@@ -11,6 +11,11 @@ function tempDir (): string {
   return mkdtempSync(path.join(os.tmpdir(), 'sg-fresh-'))
 }
 
+/** Lets the event loop turn: FreshFile checks a file at most once per turn. */
+async function nextTurn (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
 /** Sets a file's mtime `seconds` into the past, out of the racy window. */
 function age (file: string, seconds: number): Date {
   const then = new Date(Date.now() - seconds * 1000)
@@ -19,16 +24,17 @@ function age (file: string, seconds: number): Date {
 }
 
 describe('FreshFile', () => {
-  test('a same-size rewrite right after a read is seen (the racy window)', () => {
+  test('a same-size rewrite right after a read is seen (the racy window)', async () => {
     const file = path.join(tempDir(), 'token')
     writeFileSync(file, 'token-aaaa')
     const f = new FreshFile(file)
     assert.equal(f.read(), 'token-aaaa')
     writeFileSync(file, 'token-bbbb')
+    await nextTurn()
     assert.equal(f.read(), 'token-bbbb')
   })
 
-  test('a same-size rewrite that puts the old mtime back is seen (ctime)', () => {
+  test('a same-size rewrite that puts the old mtime back is seen (ctime)', async () => {
     const file = path.join(tempDir(), 'token')
     writeFileSync(file, 'token-aaaa')
     const then = age(file, 60)
@@ -37,11 +43,12 @@ describe('FreshFile', () => {
     assert.equal(f.read(), 'token-aaaa')
     writeFileSync(file, 'token-bbbb')
     utimesSync(file, then, then)
-    assert.equal(Math.round(statSync(file).mtimeMs), then.getTime(), "the mtime is back")
+    assert.equal(Math.round(statSync(file).mtimeMs), then.getTime(), 'the mtime is back')
+    await nextTurn()
     assert.equal(f.read(), 'token-bbbb')
   })
 
-  test('a Kubernetes-style ..data symlink swap to a same-size, same-mtime file is seen (inode)', () => {
+  test('a Kubernetes-style ..data symlink swap to a same-size, same-mtime file is seen (inode)', async () => {
     const dir = tempDir()
     for (const [v, text] of [['v1', 'token-aaaa'], ['v2', 'token-bbbb']] as const) {
       writeFileSync(path.join(dir, `${v}.token`), text)
@@ -53,7 +60,19 @@ describe('FreshFile', () => {
     assert.equal(f.read(), 'token-aaaa')
     symlinkSync(path.join(dir, 'v2.token'), `${link}.new`)
     renameSync(`${link}.new`, link)
+    await nextTurn()
     assert.equal(f.read(), 'token-bbbb')
+  })
+
+  test('probes of one turn share a check; the next turn sees the change', async () => {
+    const file = path.join(tempDir(), 'token')
+    writeFileSync(file, 'token-aaaa')
+    const f = new FreshFile(file)
+    assert.equal(f.read(), 'token-aaaa')
+    writeFileSync(file, 'token-bbbbbb')
+    assert.equal(f.read(), 'token-aaaa', 'same turn: as at its first check')
+    await nextTurn()
+    assert.equal(f.read(), 'token-bbbbbb')
   })
 
   test('the content given at load is read again on first use', () => {
@@ -63,15 +82,16 @@ describe('FreshFile', () => {
     assert.equal(new FreshFile(file, 'at load').read(), 'now')
   })
 
-  test('a file that went away throws as node:fs does, and comes back when it is back', () => {
+  test('a file that went away throws as node:fs does, and comes back when it is back', async () => {
     const file = path.join(tempDir(), 'token')
     writeFileSync(file, 'token-aaaa')
     age(file, 60)
     const f = new FreshFile(file)
     assert.equal(f.read(), 'token-aaaa')
     rmSync(file)
+    await nextTurn()
     assert.throws(() => f.read(), { code: 'ENOENT' })
     writeFileSync(file, 'token-cccc')
-    assert.equal(f.read(), 'token-cccc')
+    assert.equal(f.read(), 'token-cccc', 'a failed check is not kept for the turn')
   })
 })

@@ -244,6 +244,8 @@ describe('TlsFileReloader', () => {
     const reloader = new TlsFileReloader(settings({ ca: { source: { from: 'file', path: file }, pem: `${ca.cert}# a\n` } }))
     assert.equal(await reloader.check(), undefined, 'unchanged since load')
     fs.writeFileSync(file, `${ca.cert}# b\n`)
+    // Files are checked once per event-loop turn (src/client/fresh-file.ts).
+    await new Promise((resolve) => setImmediate(resolve))
     assert.notEqual(await reloader.check(), undefined, 'the rewrite is seen')
     assert.equal(await reloader.check(), undefined)
   })

@@ -9,6 +9,11 @@
 // nothing sets it back. Every read therefore sees what a fresh read
 // would, at the cost of one stat instead of open, fstat, read and close.
 //
+// A file is checked at most once per event-loop turn: the probes a busy
+// gateway starts in one turn (tens at a time) share the check, as if they
+// had all started at the first of them; a change is seen by every probe
+// started in a later turn.
+//
 // Synchronous on purpose: a stat of a local or tmpfs file (a Kubernetes
 // secret) costs about 2 µs, an async one a thread-pool round trip per probe.
 // On a filesystem whose stat lags its content (an NFS attribute cache), a
@@ -18,26 +23,47 @@ import { readFileSync, statSync, type BigIntStats } from 'node:fs'
 /** A file whose ctime is this close to (or after) its last read is read again even when its stat is unchanged. */
 const RACY_MS = 2_000
 
+let turn = 0
+let turnOpen = false
+const endTurn = (): void => {
+  turn++
+  turnOpen = false
+}
+
+/** The current event-loop turn's number; the turn ends at the next setImmediate. */
+function currentTurn (): number {
+  if (!turnOpen) {
+    turnOpen = true
+    setImmediate(endTurn)
+  }
+  return turn
+}
+
 export class FreshFile {
   #stat: BigIntStats | undefined
   #readAt = 0
   #text: string | undefined
+  /** The turn in which #text was last checked against the file. */
+  #checked = -1
 
   /** `loaded`: the content as config load read it; its stat is unknown, so the first read() reads again. */
   constructor (readonly path: string, loaded?: string) {
     this.#text = loaded
   }
 
-  /** The file's content now (untrimmed). Throws what node:fs throws. */
+  /** The file's content as of this turn (untrimmed). Throws what node:fs throws. */
   read (): string {
+    const now = currentTurn()
+    if (this.#checked === now && this.#text !== undefined) return this.#text
     const st = statSync(this.path, { bigint: true })
-    if (this.#text !== undefined && this.#unchanged(st)) return this.#text
-    const readAt = Date.now()
-    const text = readFileSync(this.path, 'utf8')
-    this.#text = text
-    this.#stat = st
-    this.#readAt = readAt
-    return text
+    if (this.#text === undefined || !this.#unchanged(st)) {
+      const readAt = Date.now()
+      this.#text = readFileSync(this.path, 'utf8')
+      this.#stat = st
+      this.#readAt = readAt
+    }
+    this.#checked = now
+    return this.#text
   }
 
   #unchanged (st: BigIntStats): boolean {
