@@ -30,13 +30,6 @@ export type RelayMode = 'plain' | 'decode' | 'meter'
  */
 export const RELAY_BUFFER = 64 * 1024
 
-// Chunks come one TLS record (16 KiB) at a time, and each write to the caller
-// is a syscall whose cost in the kernel is mostly per call on loopback (nginx
-// writes 128 KiB at once). So the response is corked at the first chunk of
-// an event-loop turn and uncorked once the turn's I/O is done (setImmediate),
-// or as soon as RELAY_BUFFER is queued: the turn's chunks leave in one
-// writev, without a copy.
-
 /** What the relay needs of the upstream request: flow control. */
 export interface Upstream {
   pause (): void
@@ -171,11 +164,19 @@ export class BodyRelay {
   }
 
   /**
-   * Writes (or keeps) an output chunk, corked until the turn ends; false when
-   * the producer must wait for #afterDrain. Before the caller is attached, output is kept without
-   * pausing anything: the probe attaches the caller in the microtasks after
-   * `ready`, before any more I/O, so `pending` holds at most what one read
-   * delivered.
+   * Writes (or keeps) an output chunk; false when the producer must wait for
+   * #afterDrain.
+   *
+   * Chunks come one TLS record (16 KiB) at a time, and on loopback a write's
+   * cost in the kernel is mostly per call (waking the reader); nginx writes
+   * 128 KiB at once. So the response is corked at the first chunk of an
+   * event-loop turn and uncorked when the turn's I/O is done (setImmediate),
+   * or as soon as RELAY_BUFFER is queued: the turn's chunks leave in one
+   * writev, without a copy.
+   *
+   * Before the caller is attached, output is kept without pausing anything:
+   * the probe attaches the caller in the microtasks after `ready`, before any
+   * more I/O, so `pending` holds at most what one read delivered.
    */
   #emit (chunk: Buffer): boolean {
     const out = this.#out
@@ -198,7 +199,7 @@ export class BodyRelay {
     return true
   }
 
-  /** Runs `fn` once the caller's response drained (asked only when a write left it over RELAY_BUFFER, so write() said to wait). */
+  /** Runs `fn` once the caller's response drained (asked only past RELAY_BUFFER, so write() did say to wait). */
   #afterDrain (fn: () => void): void {
     this.#out?.once('drain', fn)
   }
