@@ -28,6 +28,8 @@ export interface BenchOptions {
   peers: Peer[]
   /** wrk -t, capped at the connection count. */
   threads: number
+  /** Measured runs per case, peers interleaved; the report shows the median run and the spread. */
+  repeat: number
   target: TargetKind
   /** What runs as the gateway peer: the gateway (dist), or the bare Node relay of node-floor.mjs. */
   gateway: 'dist' | 'floor'
@@ -66,6 +68,8 @@ against the target itself (direct), with wrk, on 127.0.0.1.
   --encodings=identity,gzip    identity | gzip | gunzip (see the report's notes)
   --peers=direct,nginx,gateway which peers to measure
   --threads=1                  wrk threads (capped at the connection count)
+  --repeat=1                   measure each case N times, peers interleaved (nginx, gateway, direct, nginx, ...);
+                               report the median run by CPU ms/req (req/s for direct) and the spread
   --target=auto                auto | nginx | node: what serves the bodies (auto = nginx when installed)
   --gateway=dist               dist | floor: the gateway peer is the gateway (compiled), or node-floor.mjs,
                                a bare node:http + undici relay of the same job (the platform's floor)
@@ -118,6 +122,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       encodings: { type: 'string' },
       peers: { type: 'string' },
       threads: { type: 'string' },
+      repeat: { type: 'string' },
       target: { type: 'string' },
       gateway: { type: 'string' },
       timeout: { type: 'string' },
@@ -149,6 +154,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     encodings: list(values.encodings ?? 'identity,gzip').map((e) => oneOf('encodings', ENCODINGS, e)),
     peers: list(values.peers ?? PEERS.join(',')).map((p) => oneOf('peers', PEERS, p)),
     threads: oneInt('threads', values.threads ?? '1'),
+    repeat: oneInt('repeat', values.repeat ?? '1'),
     target: oneOf<TargetKind>('target', ['auto', 'nginx', 'node'], values.target ?? 'auto'),
     gateway: oneOf('gateway', ['dist', 'floor'] as const, values.gateway ?? 'dist'),
     timeoutS: oneInt('timeout', values.timeout ?? '30'),

@@ -27,6 +27,10 @@ export interface CaseResult {
   response: { contentEncoding: string, wireBytes: number, decodedBytes: number }
   /** Fewer completions than connections in the planned period: measured again, longer (wrk.durationS). */
   extended: boolean
+  /** How many times the case was measured (--repeat); this result is the median run. */
+  runs: number
+  /** Min and max over the runs: req/s, and the peer's CPU ms per request (undefined for direct). */
+  spread: { rps: [number, number], cpuMsPerReq: [number, number] | undefined }
 }
 
 export interface MemoryResult {
@@ -101,13 +105,24 @@ function perRequest(c: CaseResult, cpuMs: number | undefined): number | undefine
   return cpuMs === undefined || c.wrk.requests === 0 ? undefined : cpuMs / c.wrk.requests
 }
 
+const rps = (n: number): string => fixed(n, n >= 100 ? 0 : 1)
+
+/** `1`, or `3 (2,100–2,740; 0.41–0.52)`: the runs and their range of req/s and CPU ms/req. */
+function runsCell(c: CaseResult): string {
+  if (c.runs <= 1) return String(c.runs)
+  const { rps: [lo, hi], cpuMsPerReq } = c.spread
+  const cpuRange = cpuMsPerReq === undefined ? '—' : `${cpu(cpuMsPerReq[0])}–${cpu(cpuMsPerReq[1])}`
+  return `${c.runs} (${rps(lo)}–${rps(hi)}; ${cpuRange})`
+}
+
 function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
 function casesTable(r: Report): string[] {
   const head = ['size', 'enc', 'conns', 'peer', 'req/s', '÷nginx', '÷direct', 'p50 ms', '÷nginx', '÷direct', 'p99 ms', '÷nginx', '÷direct',
-    'CPU ms/req', '÷nginx', 'peak RSS MB', '÷nginx', 'VmHWM MB', 'target CPU ms/req', 'host busy', 'other load', 'wrk CPU', 'client got', 'errors']
+    'CPU ms/req', '÷nginx', 'peak RSS MB', '÷nginx', 'VmHWM MB', 'target CPU ms/req', 'host busy', 'other load', 'wrk CPU', 'client got', 'errors',
+    'runs (req/s, CPU ms/req min–max)']
   const lines = [row(head), row(head.map((h, i) => (i < 4 || h === 'client got' ? '---' : '---:')))]
   const find = (c: CaseResult, peer: Peer): CaseResult | undefined =>
     r.cases.find((o) => o.peer === peer && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
@@ -119,7 +134,7 @@ function casesTable(r: Report): string[] {
     const errors = w.socketErrors + w.statusErrors
     lines.push(row([
       c.size, c.encoding, String(c.connections), c.peer,
-      `${fixed(w.rps, w.rps >= 100 ? 0 : 1)}${c.extended ? '*' : ''}`, ratio(w.rps, n?.wrk.rps), ratio(w.rps, d?.wrk.rps),
+      `${rps(w.rps)}${c.extended ? '*' : ''}`, ratio(w.rps, n?.wrk.rps), ratio(w.rps, d?.wrk.rps),
       ms(w.p50Ms), ratio(w.p50Ms, n?.wrk.p50Ms), ratio(w.p50Ms, d?.wrk.p50Ms),
       ms(w.p99Ms), ratio(w.p99Ms, n?.wrk.p99Ms), ratio(w.p99Ms, d?.wrk.p99Ms),
       cpu(cpuReq), n === undefined ? '—' : ratio(cpuReq, perRequest(n, n.peerCpuMs)),
@@ -131,6 +146,7 @@ function casesTable(r: Report): string[] {
       pct(w.cpuMs / 1000 / Math.max(w.durationS, 1e-9)),
       `${c.response.contentEncoding} ${bytes(c.response.wireBytes)}`,
       errors === 0 ? '0' : `**${w.socketErrors} socket, ${w.statusErrors} ≥400** of ${w.requests + w.socketErrors}`,
+      runsCell(c),
     ]))
   }
   return lines

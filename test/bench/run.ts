@@ -112,8 +112,11 @@ function cpuSnapshot(rig: Rig, root: number | undefined): CpuSnapshot {
   return { peerMs: root === undefined ? undefined : treeCpuMs(root), targetMs, oursMs, host: hostCpu() }
 }
 
+/** One measured run of a case; the runs of a case become one CaseResult (summarizeRuns). */
+type Run = Omit<CaseResult, 'runs' | 'spread'>
+
 async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, connections: number,
-  response: CaseResult['response'], warmupS: number): Promise<{ result: CaseResult, hwmReset: boolean }> {
+  response: CaseResult['response'], warmupS: number): Promise<{ result: Run, hwmReset: boolean }> {
   const { opts } = rig
   const pids = peerPids(rig, peer)
   const root = peerRoot(rig, peer)
@@ -153,6 +156,29 @@ async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, conn
       response,
       extended,
     },
+  }
+}
+
+/** The peer's CPU ms per request of a run (undefined for direct). */
+function cpuPerRequest(r: Run): number | undefined {
+  return r.peerCpuMs === undefined ? undefined : r.wrk.requests === 0 ? Infinity : r.peerCpuMs / r.wrk.requests
+}
+
+function range(xs: number[]): [number, number] {
+  return [Math.min(...xs), Math.max(...xs)]
+}
+
+/** The run with the median CPU ms/req (req/s for direct; the lower median for an even count), with the runs' spread. */
+function summarizeRuns(runs: Run[]): CaseResult {
+  const cpus = runs.map(cpuPerRequest)
+  const byCpu = cpus.every((x) => x !== undefined)
+  const key = (r: Run): number => (byCpu ? cpuPerRequest(r)! : r.wrk.rps)
+  const sorted = [...runs].sort((a, b) => key(a) - key(b))
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!
+  return {
+    ...median,
+    runs: runs.length,
+    spread: { rps: range(runs.map((r) => r.wrk.rps)), cpuMsPerReq: byCpu ? range(cpus as number[]) : undefined },
   }
 }
 
@@ -302,10 +328,12 @@ async function main(): Promise<number> {
 
   const cases: CaseResult[] = []
   const caseBodies = opts.sizes.map(bodyOf)
-  const total = caseBodies.length * opts.encodings.length * opts.connections.length * peers.length
-  const estimate = total * ((opts.quick ? opts.warmupS / opts.connections.length : opts.warmupS) + opts.durationS + 0.3) +
+  const perRound = caseBodies.length * opts.encodings.length * opts.connections.length * peers.length
+  const total = perRound * opts.repeat
+  // Only a case's first round warms up.
+  const estimate = perRound * (opts.quick ? opts.warmupS / opts.connections.length : opts.warmupS) + total * (opts.durationS + 0.3) +
     (memory ? opts.encodings.length * (opts.memoryDurationS + 4) : 0) + (growth ? 15 : 0)
-  progress(`bench: ${total} cases, about ${Math.round(estimate)} s`)
+  progress(`bench: ${total} ${opts.repeat > 1 ? `runs (${perRound} cases × ${opts.repeat})` : 'cases'}, about ${Math.round(estimate)} s`)
   let hwmResettable = true
   let n = 0
   const warmed = new Set<string>()
@@ -329,18 +357,28 @@ async function main(): Promise<number> {
         responses.set(peer, { contentEncoding: r.contentEncoding, wireBytes: r.wireBytes, decodedBytes: r.decodedBytes })
       }
       for (const connections of opts.connections) {
+        // --repeat: round-robin over the peers, so slow drifts of the machine hit every peer alike.
+        const runs = new Map<Peer, Run[]>()
+        for (let round = 0; round < opts.repeat; round++) {
+          for (const peer of peers) {
+            n++
+            const response = responses.get(peer)
+            if (response === undefined) continue
+            // --quick warms each peer and path up once: JIT and pools stay warm across connection counts.
+            // Later rounds follow a warm peer: no warm-up.
+            const key = `${peer} ${body.label} ${enc}`
+            const warmupS = round > 0 || (opts.quick && warmed.has(key)) ? 0 : opts.warmupS
+            warmed.add(key)
+            const { result, hwmReset } = await measureCase(rig, peer, body, enc, connections, response, warmupS)
+            hwmResettable &&= hwmReset
+            runs.set(peer, [...(runs.get(peer) ?? []), result])
+            const run = opts.repeat > 1 ? ` run ${round + 1}/${opts.repeat}` : ''
+            progress(`[${n}/${total}] ${body.label} ${enc} c=${connections} ${peer}${run}: ${describeWrk(result.wrk)}`)
+          }
+        }
         for (const peer of peers) {
-          n++
-          const response = responses.get(peer)
-          if (response === undefined) continue
-          // --quick warms each peer and path up once: JIT and pools stay warm across connection counts.
-          const key = `${peer} ${body.label} ${enc}`
-          const warmupS = opts.quick && warmed.has(key) ? 0 : opts.warmupS
-          warmed.add(key)
-          const { result, hwmReset } = await measureCase(rig, peer, body, enc, connections, response, warmupS)
-          hwmResettable &&= hwmReset
-          cases.push(result)
-          progress(`[${n}/${total}] ${body.label} ${enc} c=${connections} ${peer}: ${describeWrk(result.wrk)}`)
+          const peerRuns = runs.get(peer)
+          if (peerRuns !== undefined) cases.push(summarizeRuns(peerRuns))
         }
       }
     }
@@ -381,6 +419,10 @@ async function main(): Promise<number> {
     notes.push(`Fewer than 50 requests in the measured period (p99 is then about the slowest request): ${fewRequests.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer} (${c.wrk.requests})`).join('; ')}.`)
   }
   if (!hwmResettable) notes.push('VmHWM could not be reset per case (/proc/PID/clear_refs not writable): it is the peak since the process started.')
+  if (opts.repeat > 1) {
+    notes.push(`Each case was measured ${opts.repeat} times with the peers interleaved; each row is the run with the median CPU ms/req ` +
+      '(req/s for direct); the last column gives the range over the runs.')
+  }
   if (opts.quick) notes.push('--quick: 1 s periods; a smoke test of the harness and a rough picture, not figures to compare releases with.')
   const extendedCases = cases.filter((c) => c.extended)
   if (extendedCases.length > 0) {
