@@ -130,13 +130,14 @@ function dieMidBody (head: http.OutgoingHttpHeaders, part: Buffer, now = false):
 }
 
 /** A raw TCP target that answers every request with `response` and then closes (a close-delimited body). */
-async function startRawTarget (response: Buffer): Promise<Target> {
+/** Answers the first bytes it gets with `response` and closes; `silent`: accepts and never answers. */
+async function startRawTarget (response: Buffer, { silent = false } = {}): Promise<Target> {
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => {})
-    socket.once('data', () => socket.end(response))
+    if (!silent) socket.once('data', () => socket.end(response))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -326,6 +327,18 @@ describe('timeouts', () => {
     assert.ok(seen.ms >= 900 && seen.ms < 2000, `answered after ${seen.ms} ms`)
     assert.equal(target.requests[0]?.headers['x-prometheus-scrape-timeout-seconds'], '1')
     assert.equal((await closes.next()).finished, false, 'the upstream request is dropped at the deadline')
+  })
+
+  test('an https target that never finishes the TLS handshake is a 504 at the deadline, not at the connect timeout', async (t) => {
+    // Accepts the connection and never answers the ClientHello: the request
+    // waits for a connection, which undici reports only at its own 10 s
+    // connect timeout; the probe's deadline must not wait for that.
+    const target = await startRawTarget(Buffer.alloc(0), { silent: true })
+    const gw = await setup(t, ANY_JOB('tls', 'scheme: https\nscrape_timeout: 1s\ntls_config: {insecure_skip_verify: true}'), target)
+    const seen = await get(probeUrl(gw, 'tls', target.host))
+    assert.equal(seen.body.toString(), errorLine('SG_UPSTREAM_TIMEOUT', 'scrape timed out after 1s (waiting for the response)', 'tls', target.host))
+    assert.equal(seen.status, 504)
+    assert.ok(seen.ms >= 900 && seen.ms < 2000, `answered after ${seen.ms} ms`)
   })
 
   test("the caller's X-Prometheus-Scrape-Timeout-Seconds minus the offset lowers the deadline", async (t) => {
