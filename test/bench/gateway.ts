@@ -19,6 +19,11 @@ export function tsxCommand(repoRoot: string): string[] {
 
 let built = false
 
+/** SG_BENCH_NODE: the node binary that runs the gateway (e.g. a Node 22 beside the harness's own); default, the harness's. */
+function gatewayNode(): string {
+  return process.env.SG_BENCH_NODE ?? process.execPath
+}
+
 /** The node flags of the Dockerfile's ENTRYPOINT: the bench measures what production runs. */
 export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2']
 
@@ -33,7 +38,7 @@ export function buildGateway(repoRoot: string): string[] {
     if (r.status !== 0) throw new Error(`building the gateway failed:\n${r.stdout}${r.stderr}`)
     built = true
   }
-  return [process.execPath, path.join(repoRoot, 'dist', 'src', 'main.js')]
+  return [gatewayNode(), path.join(repoRoot, 'dist', 'src', 'main.js')]
 }
 
 export type UpstreamEncoding = 'identity' | 'gzip'
@@ -89,7 +94,7 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
   const log = path.join(dir, `gateway-${++starts}.log`)
-  const [cmd, main] = kind === 'floor' ? [process.execPath, path.join(repoRoot, 'test', 'bench', 'node-floor.mjs')] : buildGateway(repoRoot)
+  const [cmd, main] = kind === 'floor' ? [gatewayNode(), path.join(repoRoot, 'test', 'bench', 'node-floor.mjs')] : buildGateway(repoRoot)
   // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
   const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
@@ -105,6 +110,6 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
     }
   }, log, 30_000)
   const pids = (): number[] => [child.pid]
-  return { child, url, log, command: `node ${args.join(' ')}`, pids, stop: async () => child.stop() }
+  return { child, url, log, command: `${process.env.SG_BENCH_NODE ?? 'node'} ${args.join(' ')}`, pids, stop: async () => child.stop() }
 }
 

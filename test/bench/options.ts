@@ -85,6 +85,10 @@ against the target itself (direct), with wrk, on 127.0.0.1.
   --quick                      about a minute: sizes 100k,10m, 1 s measured, 1 s warm-up once per peer, size and
                                encoding (not again for the next connection count), 2 s memory scenario
   --help                       this text
+
+Environment, for the gateway process alone:
+  SG_BENCH_NODE=PATH           the node binary that runs it (default: the one running the harness)
+  SG_BENCH_NODE_ARGS='…'       extra node flags after the Dockerfile's, e.g. '--cpu-prof --cpu-prof-dir=DIR'
 `
 
 function list(s: string): string[] {
