@@ -90,9 +90,15 @@ const ALERT_MEANING: Record<string, string> = {
 
 const VERSION_WORDS: Record<string, string> = { TLS10: 'TLS 1.0', TLS11: 'TLS 1.1', TLS12: 'TLS 1.2', TLS13: 'TLS 1.3' }
 
+/**
+ * node's code for the error. OpenSSL 3.2 renamed the "sslv3 alert ..."
+ * reasons to "ssl/tls alert ...", so Node 22 reports
+ * ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE where Node 20 reports
+ * ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: one spelling here.
+ */
 function codeOf (err: Error): string {
   const code = (err as NodeJS.ErrnoException).code
-  return typeof code === 'string' ? code : ''
+  return typeof code === 'string' ? code.replace('ERR_SSL_SSL/TLS_ALERT_', 'ERR_SSL_SSLV3_ALERT_') : ''
 }
 
 /** True for errors a TLS handshake produces (verification, OpenSSL, node:tls). */
