@@ -10,6 +10,7 @@ import proxy from '../plugins/proxy.js'
 import redirects from '../plugins/redirects.js'
 import headers from '../plugins/headers.js'
 import { Errors, isCoded } from './errors.js'
+import { logDestination, type LogDestination } from './log.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
 import { probeRoute } from './routes/probe.js'
@@ -41,9 +42,9 @@ const REDACT = [
   'headers.authorization', 'headers.cookie', 'headers["proxy-authorization"]',
 ]
 
-function loggerOptions (level: string | false): FastifyServerOptions['logger'] {
-  if (level === false) return false
-  return { level, redact: { paths: REDACT, censor: '<secret>' } }
+function loggerOptions (level: string | false, destination: LogDestination | undefined): FastifyServerOptions['logger'] {
+  if (level === false || destination === undefined) return false
+  return { level, redact: { paths: REDACT, censor: '<secret>' }, stream: destination.stream }
 }
 
 function oneLine (s: string): string {
@@ -51,8 +52,19 @@ function oneLine (s: string): string {
 }
 
 export async function buildServer (options: ServerOptions): Promise<FastifyInstance> {
+  const level = options.logLevel ?? 'info'
+  const destination = level === false ? undefined : logDestination()
+  try {
+    return await build(options, level, destination)
+  } catch (err) {
+    destination?.close()
+    throw err
+  }
+}
+
+async function build (options: ServerOptions, level: string | false, destination: LogDestination | undefined): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(options.logLevel ?? 'info'),
+    logger: loggerOptions(level, destination),
     // The probe route writes one line per probe itself, with job and target.
     logController: new LogController({ disableRequestLogging: true }),
     // Probes are GETs with two short parameters; nothing needs more.
@@ -121,6 +133,9 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
     maxConcurrentProbes: options.maxConcurrentProbes ?? 256,
   })
   await app.register(opsRoutes, { state, metrics, reload })
-  app.addHook('onClose', async () => { await state.close() })
+  app.addHook('onClose', async () => {
+    await state.close()
+    destination?.close()
+  })
   return app
 }
