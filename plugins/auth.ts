@@ -17,9 +17,10 @@ export const authFeature: ClientFeature<AuthSettings> = {
   describe (s) {
     switch (s.kind) {
       case 'basic_auth':
-        return { basic_auth: { username: describeSource(s.basic.username), password: describeSource(s.basic.password) } }
+        // Prometheus hides the password, not the username.
+        return { basic_auth: { ...describeSource('username', s.basic.username, { plain: true }), ...describeSource('password', s.basic.password) } }
       case 'authorization':
-        return { authorization: { type: s.authorization.type, credentials: describeSource(s.authorization.credentials) } }
+        return { authorization: { type: s.authorization.type, ...describeSource('credentials', s.authorization.credentials) } }
       case 'oauth2':
         return { oauth2: describeOAuth2(s.oauth2) }
     }

@@ -68,7 +68,7 @@ scrape_configs:
     bearer_token: ''
     bearer_token_file: /t
 `)
-    assert.deepEqual(jobs[0]?.authorization, { type: 'Bearer', credentials: '/t' })
+    assert.deepEqual(jobs[0]?.authorization, { type: 'Bearer', credentials_file: '/t' })
   })
 
   test('2: basic_auth or oauth2 with a bearer token', async () => {
@@ -455,9 +455,9 @@ scrape_configs:
       // The token endpoint's own TLS and proxy settings, shown as the tls and proxy features show a job's.
       assert.equal((o.tls_config as Record<string, unknown>).insecure_skip_verify, true)
       assert.equal(o.proxy_url, 'http://u:xxxxx@proxy:3128')
-      assert.equal((jobs[1]?.oauth2 as Record<string, unknown>).client_secret, path.join(dir, 'secret'))
+      assert.equal((jobs[1]?.oauth2 as Record<string, unknown>).client_secret_file, path.join(dir, 'secret'))
       // Prometheus leaves this one relative to its working directory; the gateway joins it like every other file.
-      assert.equal((jobs[2]?.oauth2 as Record<string, unknown>).client_certificate_key, path.join(dir, 'keys', 'client.key'))
+      assert.equal((jobs[2]?.oauth2 as Record<string, unknown>).client_certificate_key_file, path.join(dir, 'keys', 'client.key'))
     } finally {
       await app.close()
     }

@@ -374,7 +374,8 @@ scrape_configs:
     const jobs = (JSON.parse(res.body) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
     assert.deepEqual(jobs[0]?.authorization, { type: 'Bearer', credentials: '<secret>' })
     assert.deepEqual(jobs[1]?.authorization, { type: 'Bearer', credentials: '<secret>' })
-    assert.deepEqual(jobs[2]?.basic_auth, { username: '<secret>', password: path.join(path.dirname(app.gateway.config.file), 'p') })
+    // As Prometheus shows them: the username in plain text, a file under its _file key.
+    assert.deepEqual(jobs[2]?.basic_auth, { username: 'u', password_file: path.join(path.dirname(app.gateway.config.file), 'p') })
   })
 })
 

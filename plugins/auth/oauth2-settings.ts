@@ -169,10 +169,10 @@ export function describeOAuth2 (s: OAuth2Settings): Record<string, unknown> {
   return {
     client_id: s.clientId,
     ...(g.type === 'client_credentials'
-      ? { grant_type: 'client_credentials', client_secret: describeSource(g.secret) }
+      ? { grant_type: 'client_credentials', ...describeSource('client_secret', g.secret) }
       : {
           grant_type: JWT_BEARER,
-          client_certificate_key: describeSource(g.key),
+          ...describeSource('client_certificate_key', g.key),
           client_certificate_key_id: g.keyId === '' ? undefined : g.keyId,
           signature_algorithm: g.algorithm,
           iss: g.iss,

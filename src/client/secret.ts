@@ -72,8 +72,13 @@ export function readSecretFile (file: FreshFile, key: string, failure: string): 
   }
 }
 
-/** The form /config shows a value source in. */
-export function describeSource (source: ValueSource | undefined): string | undefined {
-  if (source === undefined) return undefined
-  return source.kind === 'inline' ? '<secret>' : source.file.path
+/**
+ * How /config shows a value source, under Prometheus's keys: `key` with the
+ * value hidden (or shown, for what Prometheus does not hide: a basic_auth
+ * username), or `key_file` with the path.
+ */
+export function describeSource (key: string, source: ValueSource | undefined, { plain = false } = {}): Record<string, string> {
+  if (source === undefined) return {}
+  if (source.kind === 'file') return { [`${key}_file`]: source.file.path }
+  return { [key]: plain ? source.value.reveal() : '<secret>' }
 }
