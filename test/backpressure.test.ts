@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { get } from './helpers/client.js'
+import { createCa } from './helpers/pki.js'
+import { startHttp2Target } from './helpers/targets.js'
 
 const MB = 1024 * 1024
 
@@ -151,5 +153,32 @@ describe('a slow caller', () => {
     // socket buffers of both legs, not the body.
     assert.ok(flushedWhileStalled >= 0 && flushedWhileStalled < total / 2, `the target flushed ${flushedWhileStalled} MiB of ${total} while the caller read nothing`)
     assert.ok(rssWhileStalled - rssBefore < (total / 2) * MB, `RSS grew by ${((rssWhileStalled - rssBefore) / MB).toFixed(1)} MiB`)
+  })
+
+  test('over HTTP/2, slow callers pause their streams and get whole bodies, without warnings', async (t) => {
+    const ca = createCa('backpressure h2 CA')
+    // More than the kernel buffers for each caller, so that every relay pauses.
+    const big = Buffer.alloc(16 * MB, 'metric_total 1\n')
+    const target = await startHttp2Target(ca.issue({ cn: 'h2 target' }), (_req, res) => {
+      res.setHeader('content-type', 'text/plain')
+      res.end(big)
+    })
+    t.after(() => target.close())
+    const gw = await startGateway(`scrape_configs:\n  - job_name: h2\n    scheme: https\n    tls_config: { ca_file: ${ca.certFile} }\n`, { logLevel: false })
+    t.after(() => gw.close())
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }
+    process.on('warning', onWarning)
+    t.after(() => { process.off('warning', onWarning) })
+
+    // Warm up: the session (or sessions) the slow ones use.
+    assert.equal((await get(`${gw.url}/probe?job=h2&target=${target.host}`)).status, 200)
+    const seen = await Promise.all(Array.from({ length: 8 }, () => slowGet(`${gw.url}/probe?job=h2&target=${target.host}`, 500)))
+    for (const s of seen) {
+      assert.match(s.head, /^HTTP\/1\.1 200 /)
+      assert.ok(s.body.equals(big), 'the body is relayed byte for byte')
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings, [])
   })
 })

@@ -27,7 +27,11 @@ let starting: ResponseFlow | undefined
 diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const flow = starting
   starting = undefined
-  if (flow !== undefined) flow.socket = (message as { socket?: Socket }).socket
+  if (flow === undefined) return
+  const socket = (message as { socket?: Socket & { alpnProtocol?: string | false } }).socket
+  // HTTP/2 pauses a stream, not a parser, so it needs no guard; and the
+  // session's socket carries many streams, whose listeners would pile up on it.
+  flow.socket = socket?.alpnProtocol === 'h2' ? undefined : socket
 })
 
 /** Pause and resume of one request's response, which the end of its socket cannot turn into a crash. */
