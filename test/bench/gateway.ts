@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { ready } from '../helpers/daemon.js'
 import type { Body } from './bodies.js'
 import { freePort, startChild, waitReady, type Child } from './procs.js'
 
@@ -100,15 +101,7 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
   const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
   const child = startChild('gateway', cmd!, args, { cwd: repoRoot, log })
   const url = `http://127.0.0.1:${port}`
-  await waitReady(child, async () => {
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
-      await res.arrayBuffer()
-      return res.status === 200
-    } catch {
-      return false
-    }
-  }, log, 30_000)
+  await waitReady(child, async () => ready(url), log, 30_000)
   const pids = (): number[] => [child.pid]
   return { child, url, log, command: `${process.env.SG_BENCH_NODE ?? 'node'} ${args.join(' ')}`, pids, stop: async () => child.stop() }
 }

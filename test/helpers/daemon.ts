@@ -1,5 +1,6 @@
-// What the tests that start a real daemon (squid, prometheus) share: the tail
-// of its output for error messages, and whether it failed to spawn at all.
+// What the tests that start a real daemon (squid, prometheus, the bench's
+// gateway) share: the tail of its output for error messages, whether it
+// failed to spawn at all, and whether its /-/ready answers.
 import type { ChildProcess } from 'node:child_process'
 
 export interface Watched {
@@ -17,4 +18,15 @@ export function watch (child: ChildProcess): Watched {
   child.stderr?.on('data', collect)
   child.once('error', (err) => { spawnError = err })
   return { output: () => output, spawnError: () => spawnError }
+}
+
+/** Whether `url`/-/ready answers 200 within a second (Prometheus's and the gateway's readiness endpoint). */
+export async function ready (url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
+    await res.arrayBuffer()
+    return res.status === 200
+  } catch {
+    return false
+  }
 }

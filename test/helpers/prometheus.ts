@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { refusedPort } from './targets.js'
-import { watch } from './daemon.js'
+import { ready, watch } from './daemon.js'
 
 /** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus). */
 export const PROMETHEUS_BIN: string | undefined = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
@@ -46,16 +46,6 @@ async function exited (child: ChildProcess, ms: number): Promise<boolean> {
     const timer = setTimeout(() => resolve(false), ms)
     child.once('exit', () => { clearTimeout(timer); resolve(true) })
   })
-}
-
-async function ready (url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })
-    await res.arrayBuffer()
-    return res.status === 200
-  } catch {
-    return false
-  }
 }
 
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
