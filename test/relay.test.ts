@@ -102,7 +102,7 @@ describe('BodyRelay', () => {
     await finished(out)
     assert.equal(Buffer.concat(out.chunks).toString(), body)
     assert.deepEqual(events, ['ready', 'ended'])
-    assert.equal(r.decoded, body.length)
+    assert.equal(r.bytes, body.length, 'decoded bytes counted')
   })
 
   test('meter: the gzip bytes pass as they are, and a decoded size over the limit fails', async () => {

@@ -46,12 +46,10 @@ export interface RelayEvents {
 }
 
 export class BodyRelay {
-  /** Bytes written (or to be written) to the caller: compressed when gzip is passed through. */
+  /** Bytes written (or to be written) to the caller: decoded in decode mode, compressed in meter mode. */
   bytes = 0
-  /** Decoded bytes counted against the limit (decode and meter modes). */
-  decoded = 0
-  /** Whether a failure can still come after the last input byte was relayed (a decoder's tail check). */
-  readonly checksTail: boolean
+  /** Meter mode: decoded bytes counted against the limit (in the other modes, `bytes` are the decoded bytes). */
+  #decoded = 0
 
   #out: Writable | undefined
   #pending: Buffer[] = []
@@ -76,7 +74,6 @@ export class BodyRelay {
     private readonly upstream: Upstream,
     private readonly events: RelayEvents,
   ) {
-    this.checksTail = mode !== 'plain'
     if (mode === 'plain') return
     const decoder = createGunzip()
     this.#decoder = decoder
@@ -152,13 +149,12 @@ export class BodyRelay {
       return false
     }
     this.bytes = total
-    if (this.mode === 'decode') this.decoded = total
     return true
   }
 
   #countDecoded (n: number): void {
-    this.decoded += n
-    if (this.limit > 0 && this.decoded >= this.limit) {
+    this.#decoded += n
+    if (this.limit > 0 && this.#decoded >= this.limit) {
       this.#fail(new Errors.BODY_SIZE_LIMIT(`body_size_limit ${formatBase2Bytes(this.limit)}`))
     }
   }
