@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
-import { BodyRelay, type RelayMode } from '../src/scrape/relay.js'
+import { BodyRelay, RELAY_BUFFER, type RelayMode } from '../src/scrape/relay.js'
 
 class Recorder extends Writable {
   readonly chunks: Buffer[] = []
@@ -60,17 +60,37 @@ describe('BodyRelay', () => {
     assert.equal(r.bytes, 8)
   })
 
-  test('the chunks of one event-loop turn leave in one write; the next turn\'s in another', async () => {
+  test('the chunks of one event-loop turn are written together, at the end of the turn', async () => {
     const { r, out } = relay('plain')
     r.push(Buffer.from('a 1\n'))
     r.attach(out)
+    assert.deepEqual(out.chunks.map(String), ['a 1\n'], 'what was ready before the caller is written at once')
     for (const line of ['b 2\n', 'c 3\n']) r.push(Buffer.from(line))
+    assert.equal(out.chunks.length, 1, 'nothing is written before the turn ends')
     await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(out.chunks.map(String), ['a 1\n', 'b 2\n', 'c 3\n'])
     for (const line of ['d 4\n', 'e 5\n']) r.push(Buffer.from(line))
     r.end()
     await finished(out)
     assert.equal(Buffer.concat(out.chunks).toString(), 'a 1\nb 2\nc 3\nd 4\ne 5\n')
-    assert.deepEqual(out.batches, [1, 2, 2])
+  })
+
+  test('a full batch meeting an undrained response pauses the upstream until it drains', async () => {
+    const { r, upstream } = relay('plain')
+    // A response that holds each write until the test lets it go, with a high-water mark of 1 byte.
+    const held: Array<() => void> = []
+    const out = new Writable({ highWaterMark: 1, write (_chunk, _enc, done) { held.push(done) } })
+    r.push(Buffer.alloc(1))
+    r.attach(out)
+    assert.equal(out.writableNeedDrain, true, 'the first byte filled the response')
+    r.push(Buffer.alloc(RELAY_BUFFER - 2))
+    assert.deepEqual(upstream, [], 'a batch that is not full waits without pausing anything')
+    r.push(Buffer.alloc(2))
+    assert.deepEqual(upstream, ['pause'], 'a full batch waits for drain, and so does the upstream')
+    while (held.length > 0) held.shift()?.()
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(upstream, ['pause', 'resume'])
+    r.end()
   })
 
   test('an empty body is ready at its end, and ends the response', async () => {

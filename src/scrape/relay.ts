@@ -10,9 +10,17 @@
 //           decoder inflates a copy only to count decoded bytes against the
 //           limit. The reply does not end until that decoder has, so a limit
 //           or gzip error at the tail still cuts the connection.
-// Output waits in `pending` until the caller's response is attached, which
-// the probe does only once the first byte is ready: until then a failure can
-// still be an error reply.
+// Output is batched: chunks wait in `batch` until the caller's response is
+// attached (the probe does that only once the first byte is ready: until then
+// a failure can still be an error reply), and after that until the end of the
+// event-loop turn, so a turn's chunks reach the response in one go.
+//
+// The relay relies on nothing of the response but the stream contract:
+// write() in order, 'drain' after a write() that returned false, end() after
+// the last write. It never corks the response: Node 22's ServerResponse
+// keeps a corked chunked response's writes in a buffer of its own, writes
+// the last-chunk marker before that buffer on end(), and emits no 'drain'
+// for writes it buffered that way (README "Performance", issue 7).
 import type { Writable } from 'node:stream'
 import { createGunzip, type Gunzip } from 'node:zlib'
 import { Errors } from '../errors.js'
@@ -21,12 +29,9 @@ import { formatBase2Bytes } from '../config/bytes.js'
 export type RelayMode = 'plain' | 'decode' | 'meter'
 
 /**
- * How much the caller's response (or the decoder) may hold before the
- * upstream is paused. Not the streams' own signal: write() says to wait
- * whenever a write reaches their 16 KiB high-water mark, which a 16 KiB chunk
- * (a TLS record) always does, even when the kernel took it at once; pausing
- * on that paused and resumed the upstream parser for nearly every chunk.
- * What is still queued after the write is what counts.
+ * How much output is batched before it is written at once, and how much
+ * more may wait while the caller's response has not drained, before the
+ * producer (the upstream request, the decoder) is paused.
  */
 export const RELAY_BUFFER = 64 * 1024
 
@@ -52,14 +57,28 @@ export class BodyRelay {
   #decoded = 0
 
   #out: Writable | undefined
-  #pending: Buffer[] = []
-  #corked = false
-  /** Uncorks the caller's response: what this turn wrote goes out in one writev. */
-  readonly #flush = (): void => {
-    if (!this.#corked) return
-    this.#corked = false
-    this.#out?.uncork()
+  /** Output not yet written to the caller's response. */
+  #batch: Buffer[] = []
+  #batched = 0
+  #flushQueued = false
+  readonly #flushSoon = (): void => {
+    this.#flushQueued = false
+    if (!this.#over && !this.#waiting) this.#write()
   }
+
+  /** The caller's response said to wait (write() returned false) and has not drained yet. */
+  #waiting = false
+  /** Producers (the upstream, the decoder) waiting for the caller's response to drain. */
+  #waiters: Array<() => void> = []
+  readonly #onDrain = (): void => {
+    this.#waiting = false
+    if (this.#over) return
+    if (this.#batched > 0) this.#write()
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const fn of waiters) fn()
+  }
+
   #ready = false
   /** The whole body is in: input ended, and the decoder (if any) has flushed. */
   #complete = false
@@ -116,20 +135,25 @@ export class BodyRelay {
     else this.#finish()
   }
 
-  /** The caller's response: pending output is written, the rest follows as it comes. */
+  /** The caller's response: what is batched is written now, the rest follows as it comes. */
   attach (out: Writable): void {
     if (this.#over) return
     this.#out = out
-    for (const chunk of this.#pending) out.write(chunk)
-    this.#pending = []
-    if (this.#complete) this.#end(out)
+    if (this.#complete) {
+      this.#end(out)
+      return
+    }
+    if (this.#batched > 0) this.#write()
   }
 
   /** Stops everything: the probe failed or was cancelled. Idempotent. */
   destroy (): void {
     this.#over = true
     this.#decoder?.destroy()
-    this.#pending = []
+    this.#batch = []
+    this.#batched = 0
+    this.#waiters = []
+    this.#out?.removeListener('drain', this.#onDrain)
   }
 
   #feed (chunk: Buffer): void {
@@ -160,44 +184,63 @@ export class BodyRelay {
   }
 
   /**
-   * Writes (or keeps) an output chunk; false when the producer must wait for
-   * #afterDrain.
+   * Batches an output chunk; false when the producer must wait (#afterDrain).
    *
    * Chunks come one TLS record (16 KiB) at a time, and on loopback a write's
    * cost in the kernel is mostly per call (waking the reader); nginx writes
-   * 128 KiB at once. So the response is corked at the first chunk of an
-   * event-loop turn and uncorked when the turn's I/O is done (setImmediate),
-   * or as soon as RELAY_BUFFER is queued: the turn's chunks leave in one
-   * writev, without a copy.
+   * 128 KiB at once. So a turn's chunks are batched and written together
+   * when the turn's I/O is done (setImmediate), or as soon as RELAY_BUFFER is
+   * batched: node:http sends the writes of one tick in one writev.
+   *
+   * The producer is asked to wait only when a full batch meets a response
+   * that has not drained. write() returns false whenever a write reaches the
+   * response's 16 KiB high-water mark, which a 16 KiB record always does,
+   * even when the kernel takes it at once: pausing on that alone paused and
+   * resumed the upstream parser for nearly every chunk.
    *
    * Before the caller is attached, output is kept without pausing anything:
    * the probe attaches the caller in the microtasks after `ready`, before any
-   * more I/O, so `pending` holds at most what one read delivered.
+   * more I/O, so the batch holds at most what one read delivered.
    */
   #emit (chunk: Buffer): boolean {
-    const out = this.#out
-    if (out !== undefined) {
-      if (!this.#corked) {
-        this.#corked = true
-        out.cork()
-        setImmediate(this.#flush)
+    this.#batch.push(chunk)
+    this.#batched += chunk.length
+    if (this.#out === undefined) {
+      if (!this.#ready) {
+        this.#ready = true
+        this.events.ready()
       }
-      out.write(chunk)
-      if (out.writableLength < RELAY_BUFFER) return true
-      this.#flush()
-      return out.writableLength < RELAY_BUFFER
+      return true
     }
-    this.#pending.push(chunk)
-    if (!this.#ready) {
-      this.#ready = true
-      this.events.ready()
+    if (this.#batched < RELAY_BUFFER) {
+      if (!this.#flushQueued) {
+        this.#flushQueued = true
+        setImmediate(this.#flushSoon)
+      }
+      return true
     }
+    if (this.#waiting) return false
+    this.#write()
     return true
   }
 
-  /** Runs `fn` once the caller's response drained (asked only past RELAY_BUFFER, so write() did say to wait). */
+  /** Writes the batch to the caller's response. */
+  #write (): void {
+    const out = this.#out as Writable
+    const batch = this.#batch
+    this.#batch = []
+    this.#batched = 0
+    let ok = true
+    for (const chunk of batch) ok = out.write(chunk)
+    if (!ok && !this.#waiting) {
+      this.#waiting = true
+      out.once('drain', this.#onDrain)
+    }
+  }
+
+  /** Runs `fn` once the caller's response drained and the batch went out. */
   #afterDrain (fn: () => void): void {
-    this.#out?.once('drain', fn)
+    this.#waiters.push(fn)
   }
 
   #block (): void {
@@ -222,8 +265,10 @@ export class BodyRelay {
   }
 
   #end (out: Writable): void {
+    if (this.#batched > 0) this.#write()
     this.#over = true
-    this.#corked = false
+    this.#waiters = []
+    out.removeListener('drain', this.#onDrain)
     out.end()
     this.events.ended()
   }
