@@ -21,6 +21,8 @@ export interface ServerOptions {
   configFile: string
   /** pino level, or false to log nothing (tests). */
   logLevel?: string | false
+  /** Where log lines go: a file descriptor (default 1, stdout). */
+  logFd?: number
   /** Seconds subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (blackbox_exporter's --timeout-offset). */
   timeoutOffsetSeconds?: number
   /** Probes in flight at most; more are refused with 503 (default 256). */
@@ -53,7 +55,7 @@ function oneLine (s: string): string {
 
 export async function buildServer (options: ServerOptions): Promise<FastifyInstance> {
   const level = options.logLevel ?? 'info'
-  const destination = level === false ? undefined : logDestination()
+  const destination = level === false ? undefined : logDestination(options.logFd)
   try {
     return await build(options, level, destination)
   } catch (err) {
