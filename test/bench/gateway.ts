@@ -20,9 +20,30 @@ export function tsxCommand(repoRoot: string): string[] {
 
 let built = false
 
-/** SG_BENCH_NODE: the node binary that runs the gateway (e.g. a Node 22 beside the harness's own); default, the harness's. */
-function gatewayNode(): string {
-  return process.env.SG_BENCH_NODE ?? process.execPath
+/** A node binary that runs the gateway peer (--node), and its `--version`. */
+export interface NodeRuntime {
+  bin: string
+  version: string
+  /** What the report calls it: the version, with the binary when two binaries report one version. */
+  label: string
+}
+
+function nodeVersion(bin: string): string {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20_000 })
+  const version = r.status === 0 ? r.stdout.trim() : ''
+  if (version === '') throw new Error(`--node: \`${bin} --version\` failed: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)}`)
+  return version
+}
+
+/** The --node binaries with their versions; a bad binary fails here, before any case runs. */
+export function nodeRuntimes(bins: readonly string[]): NodeRuntime[] {
+  const versions = bins.map(nodeVersion)
+  // Two builds of one version (an A/B of the runtime): the path tells the rows apart.
+  return bins.map((bin, i) => {
+    const version = versions[i]!
+    const clash = versions.filter((v) => v === version).length > 1
+    return { bin, version, label: clash ? `${version} (${bin})` : version }
+  })
 }
 
 /** The node flags of the Dockerfile's ENTRYPOINT: the bench measures what production runs. */
@@ -33,13 +54,13 @@ export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2
  * plain node, built once per run with `tsc -p tsconfig.build.json`. Running it
  * under tsx would measure tsx's loader and source maps too.
  */
-export function buildGateway(repoRoot: string): string[] {
+export function buildGateway(repoRoot: string): string {
   if (!built) {
     const r = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 })
     if (r.status !== 0) throw new Error(`building the gateway failed:\n${r.stdout}${r.stderr}`)
     built = true
   }
-  return [gatewayNode(), path.join(repoRoot, 'dist', 'src', 'main.js')]
+  return path.join(repoRoot, 'dist', 'src', 'main.js')
 }
 
 export type UpstreamEncoding = 'identity' | 'gzip'
@@ -91,18 +112,19 @@ export interface GatewayProcess {
 
 let starts = 0
 
-export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor' = 'dist'): Promise<GatewayProcess> {
+/** Starts the gateway (or, kind 'floor', node-floor.mjs) on the node binary `node`. */
+export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor', node: string): Promise<GatewayProcess> {
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
   const log = path.join(dir, `gateway-${++starts}.log`)
-  const [cmd, main] = kind === 'floor' ? [gatewayNode(), path.join(repoRoot, 'test', 'bench', 'node-floor.mjs')] : buildGateway(repoRoot)
+  const main = kind === 'floor' ? path.join(repoRoot, 'test', 'bench', 'node-floor.mjs') : buildGateway(repoRoot)
   // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
-  const args = [...nodeArgs, main!, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
-  const child = startChild('gateway', cmd!, args, { cwd: repoRoot, log })
+  const args = [...nodeArgs, main, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
+  const child = startChild('gateway', node, args, { cwd: repoRoot, log })
   const url = `http://127.0.0.1:${port}`
   await waitReady(child, async () => ready(url), log, 30_000)
   const pids = (): number[] => [child.pid]
-  return { child, url, log, command: `${process.env.SG_BENCH_NODE ?? 'node'} ${args.join(' ')}`, pids, stop: async () => child.stop() }
+  return { child, url, log, command: `${node} ${args.join(' ')}`, pids, stop: async () => child.stop() }
 }
 

@@ -33,6 +33,11 @@ export interface BenchOptions {
   target: TargetKind
   /** What runs as the gateway peer: the gateway (dist), or the bare Node relay of node-floor.mjs. */
   gateway: 'dist' | 'floor'
+  /**
+   * The node binaries that run the gateway peer (--node). With more than one, the gateway on each is a
+   * peer of its own in every case, interleaved with the others, so the runtimes' ratios come from one run.
+   */
+  nodes: string[]
   /** wrk --timeout: a response slower than this counts as a timeout error, not as latency. */
   timeoutS: number
   /** The memory scenario: `memoryConnections` concurrent `memorySize` bodies for `memoryDurationS` (0 = skip). */
@@ -73,6 +78,11 @@ against the target itself (direct), with wrk, on 127.0.0.1.
   --target=auto                auto | nginx | node: what serves the bodies (auto = nginx when installed)
   --gateway=dist               dist | floor: the gateway peer is the gateway (compiled), or node-floor.mjs,
                                a bare node:http + undici relay of the same job (the platform's floor)
+  --node=BIN[,BIN...]          the node binaries that run the gateway peer (default: SG_BENCH_NODE, else the
+                               node running the harness). With several, every case measures the gateway once
+                               per binary, interleaved with the other peers (direct, nginx, gateway on BIN1,
+                               gateway on BIN2, ...), and so do the memory scenario and the growth check; the
+                               report sets the runtimes side by side, labelled with each binary's --version
   --timeout=30                 wrk per-request timeout, seconds
   --memory-duration=10         memory scenario seconds (0 = skip)
   --memory-size=10m            memory scenario body size
@@ -87,7 +97,7 @@ against the target itself (direct), with wrk, on 127.0.0.1.
   --help                       this text
 
 Environment, for the gateway process alone:
-  SG_BENCH_NODE=PATH           the node binary that runs it (default: the one running the harness)
+  SG_BENCH_NODE=BIN[,BIN...]   the default of --node
   SG_BENCH_NODE_ARGS='…'       extra node flags after the Dockerfile's, e.g. '--cpu-prof --cpu-prof-dir=DIR'
 `
 
@@ -129,6 +139,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       repeat: { type: 'string' },
       target: { type: 'string' },
       gateway: { type: 'string' },
+      node: { type: 'string' },
       timeout: { type: 'string' },
       'memory-duration': { type: 'string' },
       'memory-size': { type: 'string' },
@@ -161,6 +172,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     repeat: oneInt('repeat', values.repeat ?? '1'),
     target: oneOf<TargetKind>('target', ['auto', 'nginx', 'node'], values.target ?? 'auto'),
     gateway: oneOf('gateway', ['dist', 'floor'] as const, values.gateway ?? 'dist'),
+    nodes: list(values.node ?? process.env.SG_BENCH_NODE ?? process.execPath),
     timeoutS: oneInt('timeout', values.timeout ?? '30'),
     memoryDurationS: oneInt('memory-duration', values['memory-duration'] ?? d.memoryDuration, true),
     memorySize: values['memory-size'] ?? '10m',
@@ -177,6 +189,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (opts.sizes.length === 0) throw new Error('--sizes is empty')
   if (opts.connections.length === 0) throw new Error('--connections is empty')
   if (opts.encodings.length === 0) throw new Error('--encodings is empty')
+  if (opts.nodes.length === 0) throw new Error('--node is empty')
+  // Rows and log notes are told apart by runtime: one binary twice would be one peer measured twice.
+  const twice = opts.nodes.find((bin, i) => opts.nodes.indexOf(bin) !== i)
+  if (twice !== undefined) throw new Error(`--node: ${twice} is given twice`)
   for (let i = 1; i < opts.growthProbes.length; i++) {
     if (opts.growthProbes[i]! <= opts.growthProbes[i - 1]!) throw new Error('--growth-probes must increase')
   }

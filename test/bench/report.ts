@@ -1,7 +1,9 @@
-// The results as Markdown: one throughput/latency/cost table with every figure
+// The results as Markdown: a headline table of the gateway on each node
+// runtime side by side, one throughput/latency/cost table with every figure
 // also as a ratio to nginx and to direct, the memory scenario, the growth
 // check, and notes on anything that makes a figure mean less than it seems.
 import type { Body } from './bodies.js'
+import type { NodeRuntime } from './gateway.js'
 import type { WrkResult } from './load.js'
 import type { Machine } from './machine.js'
 import type { BenchOptions, Encoding, Peer } from './options.js'
@@ -11,6 +13,8 @@ export interface CaseResult {
   encoding: Encoding
   connections: number
   peer: Peer
+  /** The node runtime (its NodeRuntime label) the gateway peer ran on; undefined for direct and nginx. */
+  runtime: string | undefined
   wrk: WrkResult
   /** CPU of the peer's processes over the measured period (undefined for direct: there is no peer). */
   peerCpuMs: number | undefined
@@ -34,6 +38,8 @@ export interface CaseResult {
 }
 
 export interface MemoryResult {
+  /** The node runtime's label. */
+  runtime: string
   size: string
   encoding: Encoding
   connections: number
@@ -51,6 +57,8 @@ export interface MemoryResult {
 export interface GrowthPoint { probes: number, rssKb: number, hwmKb: number, seconds: number }
 
 export interface GrowthResult {
+  /** The node runtime's label. */
+  runtime: string
   size: string
   encoding: Encoding
   concurrency: number
@@ -68,11 +76,14 @@ export interface Report {
   options: BenchOptions
   target: string
   gatewayCommand: string | undefined
+  /** The node runtimes of the gateway peer (--node), in the order they were measured; empty without it. */
+  runtimes: NodeRuntime[]
   bodies: Body[]
   clientHeaders: Record<string, string>
   cases: CaseResult[]
   memory: MemoryResult[]
-  growth: GrowthResult | undefined
+  /** One per runtime. */
+  growth: GrowthResult[]
   /** HWM could be reset per case (clear_refs); otherwise VmHWM is since the process started. */
   hwmResettable: boolean
   notes: string[]
@@ -101,6 +112,11 @@ export function disturbed(c: CaseResult): boolean {
   return c.otherLoad >= 0.1
 }
 
+/** `nginx`, or `gateway on v22.23.3`: a row's peer, with the runtime for the gateway. */
+export function peerName(c: { peer: Peer, runtime: string | undefined }): string {
+  return c.runtime === undefined ? c.peer : `${c.peer} on ${c.runtime}`
+}
+
 function perRequest(c: CaseResult, cpuMs: number | undefined): number | undefined {
   return cpuMs === undefined || c.wrk.requests === 0 ? undefined : cpuMs / c.wrk.requests
 }
@@ -119,21 +135,58 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
+/** The row of `peer` (and `runtime`) in c's case: same size, encoding and connections. */
+function sameCase(r: Report, c: CaseResult, peer: Peer, runtime?: string): CaseResult | undefined {
+  return r.cases.find((o) => o.peer === peer && o.runtime === runtime && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
+}
+
+/**
+ * Per case, the gateway's headline figures on each runtime side by side, and each later runtime's
+ * req/s and CPU ms/req divided by the first's: measured in one run, interleaved, so comparable.
+ */
+function headlineTable(r: Report): string[] {
+  const [first, ...later] = r.runtimes.map((rt) => rt.label)
+  if (first === undefined) return []
+  const head = ['size', 'enc', 'conns',
+    ...r.runtimes.flatMap(({ label }) => [`${label} req/s`, '÷nginx', 'p50 ms', 'CPU ms/req (÷nginx)', 'peak RSS MB']),
+    ...later.flatMap((label) => [`req/s ${label} ÷ ${first}`, `CPU ${label} ÷ ${first}`])]
+  const lines = [row(head), row(head.map((_, i) => (i < 2 ? '---' : '---:')))]
+  // One row per case, in the order measured: the cases of the first runtime that has them.
+  const keys = new Set<string>()
+  for (const c of r.cases.filter((o) => o.peer === 'gateway')) {
+    const key = `${c.size} ${c.encoding} ${c.connections}`
+    if (keys.has(key)) continue
+    keys.add(key)
+    const n = sameCase(r, c, 'nginx')
+    const on = (label: string): CaseResult | undefined => sameCase(r, c, 'gateway', label)
+    const cpuOf = (g: CaseResult | undefined): number | undefined => (g === undefined ? undefined : perRequest(g, g.peerCpuMs))
+    const cells = r.runtimes.flatMap(({ label }) => {
+      const g = on(label)
+      if (g === undefined) return ['—', '—', '—', '—', '—']
+      const nginxCpu = n === undefined ? undefined : perRequest(n, n.peerCpuMs)
+      return [`${rps(g.wrk.rps)}${g.extended ? '*' : ''}`, ratio(g.wrk.rps, n?.wrk.rps), ms(g.wrk.p50Ms),
+        `${cpu(cpuOf(g))} (${ratio(cpuOf(g), nginxCpu)})`, mb(g.peakRssKb)]
+    })
+    const base = on(first)
+    const versus = later.flatMap((label) => [ratio(on(label)?.wrk.rps, base?.wrk.rps), ratio(cpuOf(on(label)), cpuOf(base))])
+    lines.push(row([c.size, c.encoding, String(c.connections), ...cells, ...versus]))
+  }
+  return lines
+}
+
 function casesTable(r: Report): string[] {
   const head = ['size', 'enc', 'conns', 'peer', 'req/s', '÷nginx', '÷direct', 'p50 ms', '÷nginx', '÷direct', 'p99 ms', '÷nginx', '÷direct',
     'CPU ms/req', '÷nginx', 'peak RSS MB', '÷nginx', 'VmHWM MB', 'target CPU ms/req', 'host busy', 'other load', 'wrk CPU', 'client got', 'errors',
     'runs (req/s, CPU ms/req min–max)']
   const lines = [row(head), row(head.map((h, i) => (i < 4 || h === 'client got' ? '---' : '---:')))]
-  const find = (c: CaseResult, peer: Peer): CaseResult | undefined =>
-    r.cases.find((o) => o.peer === peer && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
   for (const c of r.cases) {
-    const n = c.peer === 'nginx' ? undefined : find(c, 'nginx')
-    const d = c.peer === 'direct' ? undefined : find(c, 'direct')
+    const n = c.peer === 'nginx' ? undefined : sameCase(r, c, 'nginx')
+    const d = c.peer === 'direct' ? undefined : sameCase(r, c, 'direct')
     const w = c.wrk
     const cpuReq = perRequest(c, c.peerCpuMs)
     const errors = w.socketErrors + w.statusErrors
     lines.push(row([
-      c.size, c.encoding, String(c.connections), c.peer,
+      c.size, c.encoding, String(c.connections), peerName(c),
       `${rps(w.rps)}${c.extended ? '*' : ''}`, ratio(w.rps, n?.wrk.rps), ratio(w.rps, d?.wrk.rps),
       ms(w.p50Ms), ratio(w.p50Ms, n?.wrk.p50Ms), ratio(w.p50Ms, d?.wrk.p50Ms),
       ms(w.p99Ms), ratio(w.p99Ms, n?.wrk.p99Ms), ratio(w.p99Ms, d?.wrk.p99Ms),
@@ -155,11 +208,11 @@ function casesTable(r: Report): string[] {
 function memoryTable(r: Report): string[] {
   const after = `RSS ${r.options.afterMs / 1000} s after MB`
   const lines = [
-    row(['body', 'enc', 'conns', 'seconds', 'requests', 'req/s', 'errors', 'RSS idle MB', 'peak RSS MB (100 ms samples)', 'VmHWM MB', after]),
-    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['node', 'body', 'enc', 'conns', 'seconds', 'requests', 'req/s', 'errors', 'RSS idle MB', 'peak RSS MB (100 ms samples)', 'VmHWM MB', after]),
+    row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ]
   for (const m of r.memory) {
-    lines.push(row([m.size, m.encoding, String(m.connections), String(m.durationS), String(m.requests), fixed(m.rps, 1), String(m.errors),
+    lines.push(row([m.runtime, m.size, m.encoding, String(m.connections), String(m.durationS), String(m.requests), fixed(m.rps, 1), String(m.errors),
       mb(m.idleRssKb), mb(m.peakRssKb), mb(m.hwmKb), mb(m.afterRssKb)]))
   }
   return lines
@@ -167,7 +220,7 @@ function memoryTable(r: Report): string[] {
 
 function growthSection(g: GrowthResult): string[] {
   const lines = [
-    `Fresh gateway, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
+    `Fresh gateway on ${g.runtime}, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
     '',
     row(['probes', 'RSS MB', 'VmHWM MB', 'elapsed s']),
     row(['---:', '---:', '---:', '---:']),
@@ -185,6 +238,23 @@ function growthSection(g: GrowthResult): string[] {
   return lines
 }
 
+/** `, the gateway on Node v22.23.3 (`/opt/…/node`)`: what --node ran it on. */
+function runtimesText(r: Report): string {
+  if (r.runtimes.length === 0) return ''
+  return `, the ${r.options.gateway === 'floor' ? 'Node floor' : 'gateway'} on ${r.runtimes.map((rt) => `Node ${rt.label === rt.version ? `${rt.version} (\`${rt.bin}\`)` : rt.label}`).join(' and ')}`
+}
+
+function headlineSection(r: Report): string[] {
+  const table = headlineTable(r)
+  if (table.length === 0) return []
+  const what = r.options.gateway === 'floor' ? 'The Node floor (node-floor.mjs, in the gateway\'s place)' : 'The gateway'
+  const runtimes = r.runtimes.length > 1 ? `on each of ${r.runtimes.length} node runtimes (*Versions*, above), measured in one run with the peers interleaved` : `on Node ${r.runtimes[0]!.label}`
+  return ['## Headline: the gateway per node runtime', '',
+    `${what} ${runtimes}; each figure as in the full table below, *÷nginx* against the nginx row of the same case` +
+      (r.runtimes.length > 1 ? ', and the last columns each later runtime\'s req/s and CPU ms/req divided by the first\'s (req/s above 1×: faster; CPU below 1×: cheaper).' : '.'),
+    '', ...table, '']
+}
+
 export function renderMarkdown(r: Report): string {
   const m = r.machine
   const o = r.options
@@ -194,7 +264,7 @@ export function renderMarkdown(r: Report): string {
     '',
     `- **Date**: ${r.date.toISOString()} — total run time ${fixed(r.totalSeconds, 0)} s`,
     `- **Machine**: ${m.cpuModel}, ${m.cores} cores, ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.kernel}`,
-    `- **Versions**: Node ${m.node}, nginx ${m.nginx ?? 'not installed'}, wrk ${m.wrk ?? '?'}, scrape-gateway ${m.gateway}`,
+    `- **Versions**: Node ${m.node} (the harness)${runtimesText(r)}, nginx ${m.nginx ?? 'not installed'}, wrk ${m.wrk ?? '?'}, scrape-gateway ${m.gateway}`,
     `- **Command**: \`${r.command}\``,
     `- **Target**: ${r.target}, https on 127.0.0.1 with a test-CA certificate, requires \`Authorization: Bearer <token>\`; bodies from test/helpers/targets.ts exposition(): ` +
       r.bodies.map((b) => `${b.label} = ${b.series.toLocaleString('en-US')} series, ${bytes(b.bytes)} (gzip ${bytes(b.gzipBytes)})`).join('; '),
@@ -208,6 +278,7 @@ export function renderMarkdown(r: Report): string {
       '*gzip* — the target serves gzip, the client sends `Accept-Encoding: gzip` as Prometheus does: nginx and the gateway pass the gzip through (the gateway still counts decoded bytes when the job has a body_size_limit). ' +
       '*gunzip* — the target serves gzip to nginx and the gateway, the client sends `Accept-Encoding: identity`: both must decode (direct then gets identity from the target).',
     '',
+    ...headlineSection(r),
     '## Throughput, latency, cost',
     '',
     ...casesTable(r),
@@ -223,7 +294,7 @@ export function renderMarkdown(r: Report): string {
     out.push('', '## Memory: concurrent large bodies', '',
       `A fresh gateway per row; wrk -c${o.memoryConnections} for ${o.memoryDurationS} s, no warm-up.`, '', ...memoryTable(r))
   }
-  if (r.growth !== undefined) out.push('', '## Growth over many probes', '', ...growthSection(r.growth))
+  if (r.growth.length > 0) out.push('', '## Growth over many probes', '', ...r.growth.flatMap((g, i) => [...(i > 0 ? [''] : []), ...growthSection(g)]))
   if (r.notes.length > 0) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`))
   return out.join('\n') + '\n'
 }

@@ -6,18 +6,18 @@
 // Writes a Markdown report to stdout and to test/bench/results/latest.md (and
 // the raw figures to latest.json next to it).
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createCa } from '../helpers/pki.js'
 import { writeBodies, type Body } from './bodies.js'
-import { jobName, startGatewayProcess, writeGatewayConfig, type GatewayProcess, type UpstreamEncoding } from './gateway.js'
+import { jobName, nodeRuntimes, startGatewayProcess, writeGatewayConfig, type GatewayProcess, type NodeRuntime, type UpstreamEncoding } from './gateway.js'
 import { drive, fetchOnce, runWrk, writeWrkScript, WRK, type WrkResult } from './load.js'
 import { describeMachine } from './machine.js'
 import { startNginxProxy, type Nginx } from './nginx.js'
 import { parseOptions, REPO_ROOT, USAGE, type BenchOptions, type Encoding, type Peer } from './options.js'
 import { installCleanup, isStopping, removeOnExit, stopAll } from './procs.js'
-import { disturbed, renderMarkdown, saturated, type CaseResult, type GrowthResult, type MemoryResult, type Report } from './report.js'
+import { disturbed, peerName, renderMarkdown, saturated, type CaseResult, type GrowthResult, type MemoryResult, type Report } from './report.js'
 import { hostBusy, hostCpu, hostDeltaMs, hwmKb, processTree, resetPeak, RssSampler, rssKb, treeCpuMs, type HostCpu } from './sample.js'
 import { startTarget, type BenchTarget } from './target.js'
 
@@ -40,11 +40,29 @@ function upstreamOf(enc: Encoding): UpstreamEncoding {
   return enc === 'identity' ? 'identity' : 'gzip'
 }
 
+/** The gateway peer on one --node runtime. The memory scenario and the growth check replace its process. */
+interface RuntimeGateway {
+  runtime: NodeRuntime
+  process: GatewayProcess
+  /** The log file of every process it has had, for the notes. */
+  logs: string[]
+}
+
+/** What a row of the cases measures: a peer, and for the gateway, on which runtime. */
+interface Contender {
+  peer: Peer
+  gateway: RuntimeGateway | undefined
+}
+
+const gatewayPeer = (g: RuntimeGateway): Contender => ({ peer: 'gateway', gateway: g })
+const contenderName = (c: Contender): string => peerName({ peer: c.peer, runtime: c.gateway?.runtime.label })
+
 interface Rig {
   opts: BenchOptions
   target: BenchTarget
   proxy: Nginx | undefined
-  gateway: GatewayProcess | undefined
+  /** One per --node runtime, in its order (empty without the gateway peer). */
+  gateways: RuntimeGateway[]
   gatewayConfig: string
   gatewayDir: string
   token: string
@@ -52,12 +70,12 @@ interface Rig {
   script: string
 }
 
-function url(rig: Rig, peer: Peer, body: Body, enc: Encoding): string {
+function url(rig: Rig, c: Contender, body: Body, enc: Encoding): string {
   const up = upstreamOf(enc)
-  switch (peer) {
+  switch (c.peer) {
     case 'direct': return `https://${rig.target.host}${body.path}`
     case 'nginx': return `http://127.0.0.1:${rig.proxy!.port}/${up}${body.path}`
-    case 'gateway': return `${rig.gateway!.url}/probe?job=${jobName(body, up)}&target=${rig.target.host}`
+    case 'gateway': return `${c.gateway!.process.url}/probe?job=${jobName(body, up)}&target=${rig.target.host}`
   }
 }
 
@@ -70,28 +88,33 @@ function headers(rig: Rig, peer: Peer, enc: Encoding): Record<string, string> {
 }
 
 /** The peer's process tree root (undefined for direct). */
-function peerRoot(rig: Rig, peer: Peer): number | undefined {
-  return peer === 'gateway' ? rig.gateway!.child.pid : peer === 'nginx' ? rig.proxy!.child.pid : undefined
+function peerRoot(rig: Rig, c: Contender): number | undefined {
+  return c.peer === 'gateway' ? c.gateway!.process.child.pid : c.peer === 'nginx' ? rig.proxy!.child.pid : undefined
 }
 
-function peerPids(rig: Rig, peer: Peer): number[] {
-  return peer === 'gateway' ? rig.gateway!.pids() : peer === 'nginx' ? processTree(rig.proxy!.child.pid) : []
+function peerPids(rig: Rig, c: Contender): number[] {
+  return c.peer === 'gateway' ? c.gateway!.process.pids() : c.peer === 'nginx' ? processTree(rig.proxy!.child.pid) : []
 }
 
-async function restartGateway(rig: Rig): Promise<GatewayProcess> {
-  await rig.gateway?.stop()
-  rig.gateway = await startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir, rig.opts.gateway)
-  return rig.gateway
+async function startGateway(rig: Pick<Rig, 'opts' | 'gatewayConfig' | 'gatewayDir'>, runtime: NodeRuntime): Promise<GatewayProcess> {
+  return startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir, rig.opts.gateway, runtime.bin)
 }
 
-function wrkOptions(rig: Rig, peer: Peer, body: Body, enc: Encoding, connections: number, durationS: number): Parameters<typeof runWrk>[0] {
+async function restartGateway(rig: Rig, g: RuntimeGateway): Promise<GatewayProcess> {
+  await g.process.stop()
+  g.process = await startGateway(rig, g.runtime)
+  g.logs.push(g.process.log)
+  return g.process
+}
+
+function wrkOptions(rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number, durationS: number): Parameters<typeof runWrk>[0] {
   return {
-    url: url(rig, peer, body, enc),
+    url: url(rig, c, body, enc),
     connections,
     threads: rig.opts.threads,
     durationS,
     timeoutS: rig.opts.timeoutS,
-    headers: headers(rig, peer, enc),
+    headers: headers(rig, c.peer, enc),
     script: rig.script,
   }
 }
@@ -108,24 +131,24 @@ function cpuSnapshot(rig: Rig, root: number | undefined): CpuSnapshot {
   const targetMs = treeCpuMs(rig.target.child.pid)
   const self = process.cpuUsage()
   const oursMs = targetMs + (self.user + self.system) / 1000 +
-    (rig.proxy === undefined ? 0 : treeCpuMs(rig.proxy.child.pid)) + (rig.gateway === undefined ? 0 : treeCpuMs(rig.gateway.child.pid))
+    (rig.proxy === undefined ? 0 : treeCpuMs(rig.proxy.child.pid)) + rig.gateways.reduce((sum, g) => sum + treeCpuMs(g.process.child.pid), 0)
   return { peerMs: root === undefined ? undefined : treeCpuMs(root), targetMs, oursMs, host: hostCpu() }
 }
 
 /** One measured run of a case; the runs of a case become one CaseResult (summarizeRuns). */
 type Run = Omit<CaseResult, 'runs' | 'spread'>
 
-async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, connections: number,
+async function measureCase(rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number,
   response: CaseResult['response'], warmupS: number): Promise<{ result: Run, hwmReset: boolean }> {
   const { opts } = rig
-  const pids = peerPids(rig, peer)
-  const root = peerRoot(rig, peer)
+  const pids = peerPids(rig, c)
+  const root = peerRoot(rig, c)
   const hwmReset = pids.length === 0 || resetPeak(pids)
   const sampler = pids.length > 0 ? new RssSampler(pids).start() : undefined
-  if (warmupS > 0) await runWrk(wrkOptions(rig, peer, body, enc, connections, warmupS))
+  if (warmupS > 0) await runWrk(wrkOptions(rig, c, body, enc, connections, warmupS))
   sampler?.resetPeak()
   let before = cpuSnapshot(rig, root)
-  let wrk = await runWrk(wrkOptions(rig, peer, body, enc, connections, opts.durationS))
+  let wrk = await runWrk(wrkOptions(rig, c, body, enc, connections, opts.durationS))
   // Slower than the period: fewer completions than connections say little. The
   // short run then served as a warm-up; measure once more, longer.
   const longer = Math.min(MAX_EXTENDED_S, opts.durationS * 3)
@@ -133,7 +156,7 @@ async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, conn
   if (extended) {
     sampler?.resetPeak()
     before = cpuSnapshot(rig, root)
-    wrk = await runWrk(wrkOptions(rig, peer, body, enc, connections, longer))
+    wrk = await runWrk(wrkOptions(rig, c, body, enc, connections, longer))
   }
   const after = cpuSnapshot(rig, root)
   sampler?.stop()
@@ -145,7 +168,8 @@ async function measureCase(rig: Rig, peer: Peer, body: Body, enc: Encoding, conn
       size: body.label,
       encoding: enc,
       connections,
-      peer,
+      peer: c.peer,
+      runtime: c.gateway?.runtime.label,
       wrk,
       peerCpuMs: before.peerMs === undefined || after.peerMs === undefined ? undefined : after.peerMs - before.peerMs,
       targetCpuMs: after.targetMs - before.targetMs,
@@ -182,19 +206,20 @@ function summarizeRuns(runs: Run[]): CaseResult {
   }
 }
 
-async function memoryScenario(rig: Rig, body: Body, enc: Encoding): Promise<MemoryResult> {
+async function memoryScenario(rig: Rig, g: RuntimeGateway, body: Body, enc: Encoding): Promise<MemoryResult> {
   const { opts } = rig
-  const gw = await restartGateway(rig)
+  const gw = await restartGateway(rig, g)
   await sleep(opts.settleMs)
   const pids = gw.pids()
   const idleRssKb = rssKb(pids)
   resetPeak(pids)
   const sampler = new RssSampler(pids).start()
-  const w = await runWrk(wrkOptions(rig, 'gateway', body, enc, opts.memoryConnections, opts.memoryDurationS))
+  const w = await runWrk(wrkOptions(rig, gatewayPeer(g), body, enc, opts.memoryConnections, opts.memoryDurationS))
   sampler.stop()
   const hwm = hwmKb(pids)
   await sleep(opts.afterMs)
   return {
+    runtime: g.runtime.label,
     size: body.label,
     encoding: enc,
     connections: opts.memoryConnections,
@@ -209,28 +234,37 @@ async function memoryScenario(rig: Rig, body: Body, enc: Encoding): Promise<Memo
   }
 }
 
-async function growthCheck(rig: Rig, body: Body): Promise<GrowthResult> {
+async function growthCheck(rig: Rig, g: RuntimeGateway, body: Body): Promise<GrowthResult> {
   const { opts } = rig
   const enc = opts.growthEncoding
-  const gw = await restartGateway(rig)
+  const gw = await restartGateway(rig, g)
   await sleep(opts.settleMs)
   const pids = gw.pids()
   const result: GrowthResult = {
+    runtime: g.runtime.label,
     size: body.label, encoding: enc, concurrency: opts.growthConcurrency, idleRssKb: rssKb(pids), points: [], failed: 0, statuses: {},
   }
   const started = Date.now()
   let done = 0
   for (const target of opts.growthProbes) {
-    const r = await drive(url(rig, 'gateway', body, enc), target - done, opts.growthConcurrency, headers(rig, 'gateway', enc))
+    const r = await drive(url(rig, gatewayPeer(g), body, enc), target - done, opts.growthConcurrency, headers(rig, 'gateway', enc))
     done = target
     result.failed += r.failed
     for (const [k, v] of Object.entries(r.statuses)) result.statuses[k] = (result.statuses[k] ?? 0) + v
     // Let the last responses' buffers go before reading RSS.
     await sleep(opts.settleMs)
     result.points.push({ probes: target, rssKb: rssKb(pids), hwmKb: hwmKb(pids), seconds: (Date.now() - started) / 1000 })
-    progress(`  growth: ${target} probes, RSS ${(rssKb(pids) / 1024).toFixed(1)} MB`)
+    progress(`  growth on ${g.runtime.label}: ${target} probes, RSS ${(rssKb(pids) / 1024).toFixed(1)} MB`)
   }
   return result
+}
+
+/** The gateway's command line for the report: temp paths as TMP/, and NODE for the binary when there are several. */
+function gatewayCommandOf(gateways: readonly RuntimeGateway[], gatewayDir: string): string | undefined {
+  const [first] = gateways
+  if (first === undefined) return undefined
+  const command = first.process.command.replace(`${gatewayDir}/`, 'TMP/')
+  return gateways.length > 1 ? `NODE${command.slice(first.runtime.bin.length)}` : command
 }
 
 /** Counts of the gateway's log lines by level, message and result ('probe failed' result=canceled ...). */
@@ -274,6 +308,8 @@ async function main(): Promise<number> {
     notes.push('nginx is not installed: the nginx peer was skipped, and the target is a Node https server.')
   }
   const needGateway = peers.includes('gateway')
+  // Before anything slow: a --node binary that cannot tell its version cannot run the gateway either.
+  const runtimes = needGateway ? nodeRuntimes(opts.nodes) : []
   const memory = needGateway && opts.memoryDurationS > 0
   const growth = needGateway && opts.growthProbes.length > 0
 
@@ -304,19 +340,24 @@ async function main(): Promise<number> {
     : undefined
   if (proxy !== undefined) progress(`bench: nginx proxy on 127.0.0.1:${proxy.port}`)
   const gatewayConfig = writeGatewayConfig({ dir: gatewayDir, target: target.host, bodies, caFile: ca.certFile, tokenFile })
-  let gateway: GatewayProcess | undefined
-  if (needGateway) {
+  // One gateway per runtime, all up for the whole run: an idle one costs the measured one nothing.
+  const gateways: RuntimeGateway[] = []
+  for (const runtime of runtimes) {
+    let gw: GatewayProcess
     try {
-      gateway = await startGatewayProcess(REPO_ROOT, gatewayConfig, gatewayDir, opts.gateway)
+      gw = await startGateway({ opts, gatewayConfig, gatewayDir }, runtime)
     } catch (err) {
-      throw new Error(`the gateway did not start (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
+      throw new Error(`the gateway did not start on node ${runtime.label} (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
     }
-    progress(`bench: gateway on ${gateway.url} (pid ${gateway.child.pid})`)
+    gateways.push({ runtime, process: gw, logs: [gw.log] })
+    progress(`bench: gateway on node ${runtime.label} at ${gw.url} (pid ${gw.child.pid})`)
   }
   const rig: Rig = {
-    opts, target, proxy, gateway, gatewayConfig, gatewayDir, token, caPem: ca.cert, script: writeWrkScript(work),
+    opts, target, proxy, gateways, gatewayConfig, gatewayDir, token, caPem: ca.cert, script: writeWrkScript(work),
   }
-  const gatewayCommand = gateway?.command.replace(`${gatewayDir}/`, 'TMP/')
+  const gatewayCommand = gatewayCommandOf(gateways, gatewayDir)
+  // The peers of each case, in the order they are measured: the gateway once per runtime, where it stands in --peers.
+  const contenders: Contender[] = peers.flatMap((peer) => (peer === 'gateway' ? gateways.map(gatewayPeer) : [{ peer, gateway: undefined }]))
 
   // One idle second: is anything else keeping the CPUs busy?
   const idleBefore = cpuSnapshot(rig, undefined)
@@ -328,11 +369,11 @@ async function main(): Promise<number> {
 
   const cases: CaseResult[] = []
   const caseBodies = opts.sizes.map(bodyOf)
-  const perRound = caseBodies.length * opts.encodings.length * opts.connections.length * peers.length
+  const perRound = caseBodies.length * opts.encodings.length * opts.connections.length * contenders.length
   const total = perRound * opts.repeat
   // Only a case's first round warms up.
   const estimate = perRound * (opts.quick ? opts.warmupS / opts.connections.length : opts.warmupS) + total * (opts.durationS + 0.3) +
-    (memory ? opts.encodings.length * (opts.memoryDurationS + 4) : 0) + (growth ? 15 : 0)
+    gateways.length * ((memory ? opts.encodings.length * (opts.memoryDurationS + 4) : 0) + (growth ? 15 : 0))
   progress(`bench: ${total} ${opts.repeat > 1 ? `runs (${perRound} cases × ${opts.repeat})` : 'cases'}, about ${Math.round(estimate)} s`)
   let hwmResettable = true
   let n = 0
@@ -340,44 +381,45 @@ async function main(): Promise<number> {
   for (const body of caseBodies) {
     for (const enc of opts.encodings) {
       // One request per peer first: the setup works, and what the client receives.
-      const responses = new Map<Peer, CaseResult['response']>()
-      for (const peer of peers) {
+      const responses = new Map<Contender, CaseResult['response']>()
+      for (const c of contenders) {
         let r: Awaited<ReturnType<typeof fetchOnce>>
         try {
-          r = await fetchOnce(url(rig, peer, body, enc), headers(rig, peer, enc), peer === 'direct' ? rig.caPem : undefined)
+          r = await fetchOnce(url(rig, c, body, enc), headers(rig, c.peer, enc), c.peer === 'direct' ? rig.caPem : undefined)
         } catch (err) {
           r = { status: 0, contentEncoding: '', wireBytes: 0, decodedBytes: 0, reason: (err as Error).message }
         }
         if (r.status !== 200 || r.decodedBytes !== body.bytes) {
-          const why = `${peer} ${body.label} ${enc}: status ${r.status}, ${r.decodedBytes} of ${body.bytes} bytes decoded ${r.reason}`.trim()
-          progress(`bench: check failed: ${why}; skipping ${peer} for this case`)
+          const why = `${contenderName(c)} ${body.label} ${enc}: status ${r.status}, ${r.decodedBytes} of ${body.bytes} bytes decoded ${r.reason}`.trim()
+          progress(`bench: check failed: ${why}; skipping ${contenderName(c)} for this case`)
           notes.push(`**Check failed, not measured**: ${why}`)
           continue
         }
-        responses.set(peer, { contentEncoding: r.contentEncoding, wireBytes: r.wireBytes, decodedBytes: r.decodedBytes })
+        responses.set(c, { contentEncoding: r.contentEncoding, wireBytes: r.wireBytes, decodedBytes: r.decodedBytes })
       }
       for (const connections of opts.connections) {
-        // --repeat: round-robin over the peers, so slow drifts of the machine hit every peer alike.
-        const runs = new Map<Peer, Run[]>()
+        // --repeat: round-robin over the peers (each runtime's gateway one of them), so slow drifts of
+        // the machine hit every peer alike.
+        const runs = new Map<Contender, Run[]>()
         for (let round = 0; round < opts.repeat; round++) {
-          for (const peer of peers) {
+          for (const c of contenders) {
             n++
-            const response = responses.get(peer)
+            const response = responses.get(c)
             if (response === undefined) continue
             // --quick warms each peer and path up once: JIT and pools stay warm across connection counts.
             // Later rounds follow a warm peer: no warm-up.
-            const key = `${peer} ${body.label} ${enc}`
+            const key = `${contenderName(c)} ${body.label} ${enc}`
             const warmupS = round > 0 || (opts.quick && warmed.has(key)) ? 0 : opts.warmupS
             warmed.add(key)
-            const { result, hwmReset } = await measureCase(rig, peer, body, enc, connections, response, warmupS)
+            const { result, hwmReset } = await measureCase(rig, c, body, enc, connections, response, warmupS)
             hwmResettable &&= hwmReset
-            runs.set(peer, [...(runs.get(peer) ?? []), result])
+            runs.set(c, [...(runs.get(c) ?? []), result])
             const run = opts.repeat > 1 ? ` run ${round + 1}/${opts.repeat}` : ''
-            progress(`[${n}/${total}] ${body.label} ${enc} c=${connections} ${peer}${run}: ${describeWrk(result.wrk)}`)
+            progress(`[${n}/${total}] ${body.label} ${enc} c=${connections} ${contenderName(c)}${run}: ${describeWrk(result.wrk)}`)
           }
         }
-        for (const peer of peers) {
-          const peerRuns = runs.get(peer)
+        for (const c of contenders) {
+          const peerRuns = runs.get(c)
           if (peerRuns !== undefined) cases.push(summarizeRuns(peerRuns))
         }
       }
@@ -387,14 +429,19 @@ async function main(): Promise<number> {
   const memoryResults: MemoryResult[] = []
   if (memory) {
     for (const enc of opts.encodings) {
-      progress(`bench: memory scenario ${opts.memorySize} ${enc} c=${opts.memoryConnections} for ${opts.memoryDurationS} s`)
-      memoryResults.push(await memoryScenario(rig, bodyOf(opts.memorySize), enc))
+      // The runtimes alternate here too.
+      for (const g of gateways) {
+        progress(`bench: memory scenario on ${g.runtime.label}, ${opts.memorySize} ${enc} c=${opts.memoryConnections} for ${opts.memoryDurationS} s`)
+        memoryResults.push(await memoryScenario(rig, g, bodyOf(opts.memorySize), enc))
+      }
     }
   }
-  let growthResult: GrowthResult | undefined
+  const growthResults: GrowthResult[] = []
   if (growth) {
-    progress(`bench: growth check, ${opts.growthProbes.join(', ')} probes of ${opts.growthSize} ${opts.growthEncoding}`)
-    growthResult = await growthCheck(rig, bodyOf(opts.growthSize))
+    for (const g of gateways) {
+      progress(`bench: growth check on ${g.runtime.label}, ${opts.growthProbes.join(', ')} probes of ${opts.growthSize} ${opts.growthEncoding}`)
+      growthResults.push(await growthCheck(rig, g, bodyOf(opts.growthSize)))
+    }
   }
   await stopAll()
 
@@ -412,13 +459,19 @@ async function main(): Promise<number> {
   }
   const wrkBound = cases.filter((c) => c.wrk.cpuMs / 1000 / c.wrk.durationS >= 0.9 * Math.min(opts.threads, c.connections))
   if (wrkBound.length > 0) {
-    notes.push(`wrk used ≥ 90% of its thread(s) in: ${wrkBound.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer}`).join('; ')} — the client may be the limit there.`)
+    notes.push(`wrk used ≥ 90% of its thread(s) in: ${wrkBound.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${peerName(c)}`).join('; ')} — the client may be the limit there.`)
   }
   const fewRequests = cases.filter((c) => c.wrk.requests < 50)
   if (fewRequests.length > 0) {
-    notes.push(`Fewer than 50 requests in the measured period (p99 is then about the slowest request): ${fewRequests.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer} (${c.wrk.requests})`).join('; ')}.`)
+    notes.push(`Fewer than 50 requests in the measured period (p99 is then about the slowest request): ${fewRequests.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${peerName(c)} (${c.wrk.requests})`).join('; ')}.`)
   }
   if (!hwmResettable) notes.push('VmHWM could not be reset per case (/proc/PID/clear_refs not writable): it is the peak since the process started.')
+  if (gateways.length > 1) {
+    const scenarios = [...(memory ? ['the memory scenario'] : []), ...(growth ? ['the growth check'] : [])]
+    notes.push(`The gateway ran on ${gateways.length} node runtimes, one process each, all up for the whole run; each case measured ` +
+      `${contenders.map(contenderName).join(', ')} in turn${opts.repeat > 1 ? ', in every round' : ''}` +
+      (scenarios.length > 0 ? `, and ${scenarios.join(' and ')} ran once per runtime, on a fresh process each.` : '.'))
+  }
   if (opts.repeat > 1) {
     notes.push(`Each case was measured ${opts.repeat} times with the peers interleaved; each row is the run with the median CPU ms/req ` +
       '(req/s for direct); the last column gives the range over the runs.')
@@ -427,10 +480,12 @@ async function main(): Promise<number> {
   const extendedCases = cases.filter((c) => c.extended)
   if (extendedCases.length > 0) {
     notes.push(`Fewer completions than connections in ${opts.durationS} s, so measured again for longer (req/s marked *): ` +
-      extendedCases.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${c.peer} (${c.wrk.durationS.toFixed(1)} s, ${c.wrk.requests} requests)`).join('; ') + '.')
+      extendedCases.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${peerName(c)} (${c.wrk.durationS.toFixed(1)} s, ${c.wrk.requests} requests)`).join('; ') + '.')
   }
-  const gatewayLog = summarizeLogs(readdirSync(gatewayDir).filter((f) => /^gateway-\d+\.log$/.test(f)).map((f) => path.join(gatewayDir, f)))
-  if (gatewayLog.length > 0) notes.push(`The gateway's log (level warn): ${gatewayLog.join('; ')}.`)
+  for (const g of gateways) {
+    const gatewayLog = summarizeLogs(g.logs)
+    if (gatewayLog.length > 0) notes.push(`The log of the ${contenderName(gatewayPeer(g))} (level warn): ${gatewayLog.join('; ')}.`)
+  }
 
   const report: Report = {
     date: new Date(started),
@@ -440,11 +495,12 @@ async function main(): Promise<number> {
     options: opts,
     target: target.kind,
     gatewayCommand,
+    runtimes,
     bodies,
     clientHeaders: { ...CLIENT_HEADERS },
     cases,
     memory: memoryResults,
-    growth: growthResult,
+    growth: growthResults,
     hwmResettable,
     notes,
   }
