@@ -3,8 +3,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ClientFeature } from '../src/client/feature.js'
+import type { FeatureSet } from '../src/config/feature.js'
 
-export class ClientFeatures {
+export class ClientFeatures implements FeatureSet<ClientFeature> {
   readonly #features: ClientFeature[] = []
   readonly #owners = new Map<string, string>()
 

@@ -1,14 +1,17 @@
 // The TLS feature: tls_config and enable_http2 for connections to a job's
 // targets. Every job has settings (enable_http2 defaults to true), so every
-// job gets the feature's connector, which words handshake failures precisely.
+// job gets the feature's connector, which words handshake failures precisely,
+// and the feature's describeFailure, which gives the core those words.
 // File-based CA, cert or key make the job's connections reloadable: a file
 // rotated on disk is used from the next scrape on.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Layer, type ClientBuilder, type ClientFeature } from '../src/client/feature.js'
-import { decodeTls, type PemSource, type TlsSettings } from './tls/settings.js'
+import { decodeTls } from './tls/settings.js'
+import type { PemSource, TlsSettings } from './tls/types.js'
 import { connectOptions } from './tls/options.js'
 import { tlsConnector } from './tls/connector.js'
+import { tlsFailure } from './tls/errors.js'
 import { TlsFileReloader } from './tls/reload.js'
 
 /** The roots a target's certificate must chain to, in words for failures. */
@@ -45,6 +48,7 @@ export const tlsFeature: ClientFeature<TlsSettings> = {
   keys: ['tls_config', 'enable_http2'],
   decode: decodeTls,
   compile: compileTls,
+  describeFailure: tlsFailure,
   describe: (s) => ({
     ...(s.configured
       ? {

@@ -3,23 +3,25 @@
 // one serving. Old clients are closed after the swap, gracefully (undici's
 // close() lets in-flight requests finish).
 import type { FastifyBaseLogger } from 'fastify'
-import { loadConfig, type FeatureSet } from './config/load.js'
+import { loadConfig } from './config/load.js'
+import type { FeatureSet } from './config/feature.js'
 import type { GatewayConfig } from './config/types.js'
+import type { ClientFeature } from './client/feature.js'
 import { compileJob, type CompiledJob } from './scrape/job.js'
 
 export class GatewayState {
-  #config: GatewayConfig | undefined
+  #config: GatewayConfig<ClientFeature> | undefined
   #jobs = new Map<string, CompiledJob>()
   /** Loads run one after another, so an older file can never be swapped in last. */
   #loading: Promise<void> = Promise.resolve()
 
   constructor (
     readonly file: string,
-    private readonly features: FeatureSet,
+    private readonly features: FeatureSet<ClientFeature>,
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  get config (): GatewayConfig {
+  get config (): GatewayConfig<ClientFeature> {
     if (this.#config === undefined) throw new Error('configuration not loaded')
     return this.#config
   }

@@ -12,7 +12,7 @@ import {
   validateNameValidationScheme,
   validateScrapeProtocols,
   type ScrapeProtocol,
-} from '../src/scrape/accept.js';
+} from '../src/config/accept.js';
 
 const SUPPORTED =
   '[OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0]';

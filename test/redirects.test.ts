@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Agent, type Dispatcher } from 'undici'
+import { Agent, interceptors, type Dispatcher } from 'undici'
 import { startGateway } from './helpers/gateway.js'
 import { createCa } from './helpers/pki.js'
 import { exposition, metricsHandler, startHttpsTarget, startHttpTarget, type Target } from './helpers/targets.js'
@@ -238,6 +238,26 @@ scrape_configs:
     const asked = chain.requests.filter((r) => r.url.startsWith('/chain10/')).map((r) => r.url)
     assert.equal(asked.length, 10)
     assert.equal(asked.at(-1), '/chain10/9', 'the 11th URL is never requested')
+  })
+
+  it('a loop is followed to the limit, as Go does; undici\'s own interceptor stops at the first URL it has seen', async (t) => {
+    const loop = await startHttpTarget((_req, res) => redirect(res, '/loop'))
+    const agent = new Agent()
+    const gw = await startGateway(`
+scrape_configs:
+  - job_name: loop
+    metrics_path: /loop
+`)
+    t.after(async () => { await gw.close(); await agent.close(); await loop.close() })
+
+    const undiciOwn = agent.compose(interceptors.redirect({ maxRedirections: 10 }))
+    await assert.rejects(undiciOwn.request({ origin: loop.url, path: '/loop', method: 'GET' }), /Redirect loop detected/)
+    const before = loop.requests.length
+
+    const res = await gw.probe('loop', loop.host)
+    assert.equal(res.status, 502)
+    assert.equal(await res.text(), `SG_UPSTREAM_REDIRECT: stopped after 10 redirects [job="loop" target="${loop.host}"]\n`)
+    assert.equal(loop.requests.length - before, 10)
   })
 })
 

@@ -6,7 +6,8 @@
 // secret changes (Prometheus then builds a new token source, and probes
 // again).
 import { readValue } from '../../src/client/secret.js'
-import { queryEscape, type Form } from './form.js'
+import { queryEscape } from '../../src/go-format.js'
+import type { Form } from './form.js'
 import type { Grant, GrantRequest } from './grant.js'
 import type { ClientCredentialsGrant, OAuth2Settings } from './oauth2-settings.js'
 import { requestToken, type Token } from './token-request.js'

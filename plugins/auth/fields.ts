@@ -2,7 +2,7 @@
 // notion of a field being set: a string field counts when it is not empty.
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
 import { fileSource, Secret, type ValueSource } from '../../src/client/secret.js'
-import { atMostOne } from '../../src/client/feature.js'
+import { atMostOne } from '../../src/config/feature.js'
 
 /** A mapping with only `known` keys, as yaml.v2's strict decoding into a struct wants. */
 export function strictMap (c: Cursor, known: readonly string[]): MapCursor {

@@ -3,13 +3,12 @@
 // set unconditionally as oauth2.Transport does. The token endpoint has its
 // own client, built like a job's from oauth2's own tls_config and proxy keys.
 import type { Dispatcher } from 'undici'
-import { buildClient } from '../../src/client/build.js'
+import { buildClient, type ClientSpec } from '../../src/client/build.js'
 import { Layer, type ClientBuilder, type Interceptor, type ProbeDispatchOptions } from '../../src/client/feature.js'
 import { fail } from '../../src/client/interceptor.js'
 import { invalidHeaderValue, toRecord, utf8HeaderValue, withHeader } from '../../src/client/headers.js'
-import type { JobConfig } from '../../src/config/types.js'
+import { classify } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
-import { DeadlineExceeded } from '../../src/scrape/classify.js'
 import { redact } from '../proxy/url.js'
 import { ClientCredentials } from './client-credentials.js'
 import { JwtBearer } from './jwt-bearer.js'
@@ -39,35 +38,22 @@ export function oauth2Interceptor (source: TokenSource, shownUrl: string): Inter
         fail(handler, err as Error)
       }
     }, (err: unknown) => {
-      // The scrape's own deadline passed while it waited for the token.
-      if (err instanceof DeadlineExceeded) {
-        fail(handler, new Errors.UPSTREAM_TIMEOUT(`${err.timeoutMs / 1000}s`, `waiting for the oauth2 token from ${shownUrl}`, { cause: err }))
-      } else {
-        fail(handler, err instanceof Error ? err : new Error(String(err)))
-      }
+      // The scrape's own deadline may have passed while it waited for the token.
+      fail(handler, classify(err, { phase: 'wait', waitingFor: `waiting for the oauth2 token from ${shownUrl}` }))
     })
     return true
   }
 }
 
 /**
- * The token endpoint's client: the core's client builder run over a job of
+ * The token endpoint's client: the core's client builder run over a client of
  * its own whose only features are oauth2's tls_config and proxy keys, so the
  * endpoint gets the same TLS and proxy handling as a scrape target.
  */
-function tokenEndpointJob (job: string, url: URL, s: OAuth2Settings): JobConfig {
+function tokenEndpointClient (job: string, url: URL, s: OAuth2Settings): ClientSpec {
   return {
     name: `${job} (oauth2 token endpoint)`,
-    line: 0,
     scheme: url.protocol === 'https:' ? 'https' : 'http',
-    metricsPath: url.pathname,
-    params: [],
-    scrapeInterval: 0,
-    scrapeTimeout: 0,
-    bodySizeLimit: 0,
-    enableCompression: false,
-    accept: '',
-    targets: [],
     client: s.transport,
   }
 }
@@ -75,7 +61,7 @@ function tokenEndpointJob (job: string, url: URL, s: OAuth2Settings): JobConfig 
 export async function compileOAuth2 (s: OAuth2Settings, client: ClientBuilder): Promise<void> {
   const url = new URL(s.tokenUrl)
   const shownUrl = redact(s.tokenUrl)
-  const endpoint = await buildClient(tokenEndpointJob(client.job, url, s))
+  const endpoint = await buildClient(tokenEndpointClient(client.job, url, s))
   const grant = s.grant.type === 'jwt-bearer' ? new JwtBearer(s, s.grant) : new ClientCredentials(s, s.grant)
   const source = new TokenSource(grant, { dispatcher: endpoint.dispatcher, url, shownUrl })
   client.onClose(async () => {

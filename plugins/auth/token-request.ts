@@ -6,6 +6,7 @@
 // answered.
 import { STATUS_CODES } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { classify, errorWords } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
 import { encodeForm, type Form } from './form.js'
 
@@ -42,12 +43,6 @@ const SHOWN_BODY = 512
 
 function fetchError (detail: string, cause?: unknown): Error {
   return new Errors.OAUTH2_TOKEN(`oauth2: cannot fetch token: ${detail}`, { cause })
-}
-
-function reason (err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  const msg = (e?.message ?? String(err)).split('\n')[0] ?? ''
-  return e?.code !== undefined && !msg.includes(e.code) ? `${msg} (${e.code})` : msg
 }
 
 async function readBody (body: Dispatcher.ResponseData['body']): Promise<Buffer> {
@@ -139,12 +134,13 @@ export async function requestToken (r: TokenRequest): Promise<Token> {
       signal: r.signal,
     })
   } catch (err) {
-    throw fetchError(`Post ${JSON.stringify(r.shownUrl)}: ${reason(err)}`, err)
+    // Whatever failed on the way (a proxy, TLS, a rotated CA file), the token fetch did.
+    throw classify(err, { phase: 'via', keepCoded: false, wrap: (reason) => fetchError(`Post ${JSON.stringify(r.shownUrl)}: ${reason}`, err) })
   }
   try {
     body = await readBody(res.body)
   } catch (err) {
-    throw fetchError(reason(err), err)
+    throw classify(err, { phase: 'via', keepCoded: false, wrap: (reason) => fetchError(reason, err) })
   }
 
   const status = `${res.statusCode} ${res.statusText || (STATUS_CODES[res.statusCode] ?? '')}`.trim()
@@ -160,7 +156,7 @@ export async function requestToken (r: TokenRequest): Promise<Token> {
     parsed = type === 'application/x-www-form-urlencoded' || type === 'text/plain' ? parseForm(text) : parseJson(text)
   } catch (err) {
     if (failed) throw statusError()
-    throw fetchError(`cannot parse json: ${reason(err)}`, err)
+    throw fetchError(`cannot parse json: ${errorWords(err)}`, err)
   }
   // RFC 6749 wants 400 for errors, but some endpoints answer 200 with an `error` field.
   if (parsed.errorCode !== '') {

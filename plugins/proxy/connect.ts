@@ -6,7 +6,8 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { buildConnector, type Pool } from 'undici'
-import { Errors, isCoded } from '../../src/errors.js'
+import { classify } from '../../src/classify.js'
+import { Errors } from '../../src/errors.js'
 import type { ConnectOptions } from '../../src/client/feature.js'
 import type { ProxyUrl } from './url.js'
 
@@ -19,20 +20,13 @@ const UNREACHABLE = new Set([
   'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
 ])
 
-function reason (err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code
-  const msg = err.message.split('\n')[0] ?? ''
-  return code !== undefined && !msg.includes(code) ? `${msg} (${code})` : msg
-}
-
 /** Wraps a failure to connect to the proxy itself. */
 export function proxyError (proxy: ProxyUrl, err: Error): Error {
-  if (isCoded(err)) return err
   const code = (err as NodeJS.ErrnoException).code ?? ''
   const what = proxy.protocol === 'https:' && !UNREACHABLE.has(code)
     ? `TLS handshake with proxy ${proxy.redacted} failed`
     : `cannot reach proxy ${proxy.redacted}`
-  return new Errors.PROXY(`${what}: ${reason(err)}`, { cause: err })
+  return classify(err, { phase: 'via', keepCoded: true, wrap: (reason) => new Errors.PROXY(`${what}: ${reason}`, { cause: err }) })
 }
 
 export function statusLine (statusCode: number): string {
@@ -82,9 +76,11 @@ export function tunnelConnector (
       if (opts.protocol !== 'https:') callback(null, socket as Socket)
       else target({ ...opts, httpSocket: socket as Socket }, callback)
     }, (err: Error) => {
-      callback(isCoded(err)
-        ? err
-        : new Errors.PROXY(`CONNECT to ${authority} through proxy ${proxy.redacted} failed: ${reason(err)}`, { cause: err }), null)
+      callback(classify(err, {
+        phase: 'via',
+        keepCoded: true,
+        wrap: (reason) => new Errors.PROXY(`CONNECT to ${authority} through proxy ${proxy.redacted} failed: ${reason}`, { cause: err }),
+      }), null)
     })
   }
 }

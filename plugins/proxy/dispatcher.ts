@@ -3,6 +3,35 @@
 // httpproxy rules, or no proxy for its scheme); an http:// target forwarded to
 // the proxy with an absolute URI, as Go does whatever the proxy's scheme; an
 // https:// target through a CONNECT tunnel. Redirect hops are routed afresh.
+//
+// Why not undici's ProxyAgent or EnvHttpProxyAgent (lib/dispatcher/
+// proxy-agent.js, env-http-proxy-agent.js in undici 7): Prometheus's proxy
+// semantics are Go's, and these differ where a scrape notices. Each
+// difference is pinned by a test:
+// - no_proxy: ProxyAgent has none; EnvHttpProxyAgent compares its entries
+//   with the host name as strings (with ports), so an IP range (`10.0.0.0/8`)
+//   never matches, and it proxies localhost and loopback. Go's httpproxy
+//   rules (no-proxy.ts) match CIDRs and never proxy loopback (test/proxy.test.ts
+//   'no_proxy: matching targets, and loopback once no_proxy is set, go
+//   direct', 'matches hosts, domains, IPs and CIDRs with optional ports').
+// - http:// targets: ProxyAgent tunnels them too (proxyTunnel defaults to
+//   true), and forwards them only through an http:// proxy; Go forwards them
+//   with an absolute URI through either ('userinfo becomes
+//   Proxy-Authorization ...': absolute URI, no tunnel; 'an https proxy is
+//   verified with the job's tls_config ...': forwarded over TLS).
+// - proxy_connect_header: ProxyAgent's `headers` go on forwarded requests as
+//   well; Go sends them on CONNECT only ('... proxy_connect_header goes on
+//   CONNECT only').
+// - The target's TLS inside a tunnel: ProxyAgent opens it with a
+//   buildConnector of its own and takes no connector; here it is the job's
+//   (the TLS feature's, with its failure words), as for a direct connection
+//   (test/tls.test.ts 'words failures inside a tunnel as precisely as direct
+//   ones: the tunnel uses the TLS connector').
+// - Failures: undici reports `Proxy response (407) !== 200 when HTTP
+//   Tunneling`, `Proxy Authentication Required (407)` or the bare socket
+//   error, none naming the proxy; here each is SG_PROXY naming it, password
+//   hidden ('a proxy that answers 407 is SG_PROXY ...', 'a proxy that is not
+//   listening is SG_PROXY').
 import type { IncomingHttpHeaders } from 'node:http'
 import { Agent, Dispatcher, Pool } from 'undici'
 import type { DispatcherOptions } from '../../src/client/feature.js'

@@ -14,6 +14,30 @@
 //   subdomain of it, this and every later hop go without Authorization,
 //   Www-Authenticate, Cookie, Cookie2, Proxy-Authorization, Proxy-Authenticate.
 // - A 3xx body is read to its end and dropped before the next hop.
+//
+// Why not undici's own interceptors.redirect (lib/interceptor/redirect.js,
+// lib/handler/redirect-handler.js in undici 7): it follows the browser's
+// rules, not Go's, where they differ for a scrape. Each difference is pinned
+// by a test in test/redirects.test.ts:
+// - Credentials: undici drops Authorization, Cookie and Proxy-Authorization
+//   whenever the origin changes (scheme or port too, and onto a subdomain);
+//   Go keeps them for the same host or a subdomain whatever the port, and
+//   past that drops the six headers above ('a same-host redirect keeps
+//   Authorization ...', 'what counts as the same host', 'every credential
+//   header is dropped on a cross-host hop ...').
+// - Referer: undici sends none ('Referer', 'a same-host redirect ... sets
+//   Referer').
+// - The limit: past maxRedirections undici hands the 3xx on as the answer
+//   (or throws a bare `max redirects`); Go fails with `stopped after 10
+//   redirects` ('9 redirects (10 requests) are followed; the 10th ...').
+// - A loop: undici fails at the first URL it has already requested
+//   (`Redirect loop detected`); Go follows it to the limit ('a loop is
+//   followed to the limit, as Go does ...').
+// - 300 Multiple Choices: undici follows it, Go does not ('a 3xx without
+//   Location, or a status Go does not follow, is the answer').
+// - A Location that does not parse or leaves http(s): undici throws its own
+//   TypeError or InvalidArgumentError; here it is SG_UPSTREAM_REDIRECT in Go's
+//   words ('a Location that does not parse, or leads off http(s), ...').
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'

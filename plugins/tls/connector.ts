@@ -4,6 +4,24 @@
 // target's chain (for the dates of an expired certificate), the name checked,
 // and whether the target asked for a client certificate. Like Go's client
 // without a session cache (Prometheus's), it does not resume TLS sessions.
+//
+// Why not undici's buildConnector (lib/core/connect.js in undici 7), which
+// takes the same options: three things it does differently, each pinned by a
+// test in test/tls.test.ts:
+// - It hands node's error on as it is, once the handshake has failed and the
+//   socket has forgotten what it saw; here the failure carries the chain, the
+//   name checked and the roots, worded by errors.ts ('says when the target's
+//   certificate expired or is not yet valid, with the date ...', 'names the
+//   unknown authority and the CA file it is not in').
+// - It hands the socket over at 'secureConnect'. Under TLS 1.3 that is
+//   before the target has judged the client certificate, so a rejected or
+//   missing one shows up as the request's `other side closed`
+//   (UND_ERR_SOCKET); here, when the target asked for a certificate, the
+//   connection waits for its verdict ('sends the client certificate to a
+//   target that requires one (TLS 1.3 and 1.2), and says so when there is
+//   none').
+// - It keeps up to 100 TLS sessions per server name and resumes them ('never
+//   resumes a TLS session, as Go's client without a session cache ...').
 import { X509Certificate } from 'node:crypto'
 import net from 'node:net'
 import tls from 'node:tls'
@@ -12,7 +30,7 @@ import type { ConnectOptions, Connector } from '../../src/client/feature.js'
 import {
   CLOSED_AFTER_CERT_REQUEST, isTlsError, subjectWords, TlsHandshakeError, tlsFailureWords,
   type CertSummary, type HandshakeFacts,
-} from '../../src/scrape/tls-errors.js'
+} from './errors.js'
 
 /** Prometheus's TLSHandshakeTimeout (10 s); here it bounds the TCP connect too. */
 const CONNECT_TIMEOUT_MS = 10_000

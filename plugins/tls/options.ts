@@ -4,11 +4,7 @@
 import tls from 'node:tls'
 import type { ConnectOptions } from '../../src/client/feature.js'
 import { caCertificates, checkKeyPair } from './pem.js'
-import type { PemSource, TlsSettings } from './settings.js'
-
-/** Prometheus's names of TLS versions, and node:tls's. */
-export const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const
-export type TlsVersionName = keyof typeof TLS_VERSIONS
+import { TLS_VERSIONS, type PemSource, type TlsSettings } from './types.js'
 
 /** The PEM texts in use: inline values, or the files' current contents. */
 export interface TlsTexts {

@@ -8,7 +8,7 @@ import type { ConnectOptions, ConnectReloader } from '../../src/client/feature.j
 import { goFileError } from '../../src/config/files.js'
 import { Errors } from '../../src/errors.js'
 import { connectOptions, TlsMaterialError, type TlsTexts } from './options.js'
-import type { TlsSettings } from './settings.js'
+import type { TlsSettings } from './types.js'
 
 type Part = keyof TlsTexts
 

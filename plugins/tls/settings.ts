@@ -7,26 +7,8 @@
 import type { MapCursor } from '../../src/config/cursor.js'
 import { readFileForConfig } from '../../src/config/files.js'
 import { Secret } from '../../src/client/secret.js'
-import { connectOptions, TLS_VERSIONS, TlsMaterialError, type TlsVersionName } from './options.js'
-
-/** Where a piece of PEM material comes from: inline in the config, or a file (re-read when it changes). */
-export type PemSource = { from: 'inline' } | { from: 'file', path: string }
-
-export interface TlsSettings {
-  /** tls_config is present (the job may still have settings for enable_http2 alone). */
-  configured: boolean
-  /** PEM bundle replacing the default roots. */
-  ca: { source: PemSource, pem: string } | undefined
-  /** Client certificate and key, both or neither (Validate guarantees it). */
-  cert: { source: PemSource, pem: string } | undefined
-  key: { source: PemSource, pem: Secret } | undefined
-  serverName: string | undefined
-  insecureSkipVerify: boolean
-  minVersion: TlsVersionName | undefined
-  maxVersion: TlsVersionName | undefined
-  /** HTTP/2 via ALPN when the target offers it (Prometheus's default: true). */
-  enableHttp2: boolean
-}
+import { connectOptions, TlsMaterialError } from './options.js'
+import { TLS_VERSIONS, type PemSource, type TlsSettings, type TlsVersionName } from './types.js'
 
 const KEYS = [
   'ca', 'ca_file', 'ca_ref', 'cert', 'cert_file', 'cert_ref', 'key', 'key_file', 'key_ref',

@@ -4,11 +4,16 @@
 // options reloadable (TLS files), the base dispatcher is rebuilt on a change.
 import { Agent, buildConnector, type Dispatcher } from 'undici'
 import type { JobConfig } from '../config/types.js'
-import type { ClientBuilder, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
+import type { ClientBuilder, ClientFeature, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
 import { ReloadingDispatcher } from './reloading.js'
+
+/** What a client is built from: a job's name, scheme and client features (a token endpoint's too). */
+export type ClientSpec = Pick<JobConfig<ClientFeature>, 'name' | 'scheme' | 'client'>
 
 export interface JobClient {
   readonly dispatcher: Dispatcher
+  /** A failure worded by the job's features that know it (ClientFeature.describeFailure), or undefined. */
+  describeFailure (err: Error): Error | undefined
   close (): Promise<void>
 }
 
@@ -31,7 +36,7 @@ function defaultConnector ({ connect, allowH2 }: Omit<DispatcherOptions, 'connec
   return buildConnector({ ...connect, allowH2 })
 }
 
-export async function buildClient (job: JobConfig): Promise<JobClient> {
+export async function buildClient (job: ClientSpec): Promise<JobClient> {
   const layers: Array<{ layer: number, seq: number, interceptor: Interceptor }> = []
   const closers: Array<() => void | Promise<void>> = []
   let factory = defaultDispatcher
@@ -59,8 +64,16 @@ export async function buildClient (job: JobConfig): Promise<JobClient> {
   // compose(a, b): b sees the request first, so the innermost layer goes first.
   const ordered = layers.sort((x, y) => y.layer - x.layer || x.seq - y.seq).map((l) => l.interceptor)
   const dispatcher = ordered.length === 0 ? base : base.compose(ordered)
+  const features = job.client.map(({ feature }) => feature)
   return {
     dispatcher,
+    describeFailure (err) {
+      for (const feature of features) {
+        const described = feature.describeFailure?.(err)
+        if (described !== undefined) return described
+      }
+      return undefined
+    },
     async close () {
       await base.close()
       for (const fn of closers) await fn()

@@ -1,9 +1,15 @@
 // The contract between the core and the plugins that shape a job's HTTP client
 // (auth, TLS, proxy, ...). A feature owns some keys of a scrape config, decodes
 // and validates them once at load, and compiles them into the job's client.
+//
+// Layering: src/client sits on src/config. What config needs of a feature
+// (its keys, decode, describe) is config's own contract, ConfigFeature in
+// src/config/feature.ts; a client feature is that plus what the client needs.
+// The probe (src/scrape) sits on both; plugins/ implement this contract and
+// are named only by the composition root (src/server.ts).
 import type { ConnectionOptions } from 'node:tls'
 import type { buildConnector, Dispatcher } from 'undici'
-import type { MapCursor } from '../config/cursor.js'
+import type { ConfigFeature } from '../config/feature.js'
 
 /**
  * Where an interceptor sits in the chain, outermost first; the order of
@@ -48,7 +54,7 @@ export interface DispatcherOptions {
    * Connects to a target with `connect` and `allowH2` (TCP for http:, TLS for
    * https:, over `httpSocket` when given, e.g. a CONNECT tunnel). The TLS
    * feature's connector reports a failed handshake with its cause in words
-   * (src/scrape/tls-errors.ts); prefer it to building one from `connect`.
+   * (plugins/tls/errors.ts); prefer it to building one from `connect`.
    */
   connector: Connector
 }
@@ -90,26 +96,17 @@ export interface ClientBuilder {
   onClose (fn: () => void | Promise<void>): void
 }
 
-export interface ClientFeature<S = unknown> {
-  readonly name: string
-  /** The scrape-config keys this feature owns; every other feature and the core leave them alone. */
-  readonly keys: readonly string[]
-  /**
-   * Decodes and validates the feature's keys of one job, throwing ConfigError
-   * (via the cursor) with Prometheus's message. Returns undefined when the job
-   * does not use the feature.
-   */
-  decode (job: MapCursor): S | undefined
+export interface ClientFeature<S = unknown> extends ConfigFeature<S> {
   /** Load-time compile: read what must be read once, contribute to the client. */
   compile? (settings: S, client: ClientBuilder): void | Promise<void>
   /** The feature adds credentials to requests (a job using it should restrict its targets). */
   readonly sendsCredentials?: boolean
-  /** Settings as /config shows them: secrets already hidden by their type. */
-  describe? (settings: S): Record<string, unknown>
-}
-
-/** A helper for features: fails if more than one of `keys` is set. */
-export function atMostOne (job: MapCursor, keys: readonly string[], message: string): void {
-  const set = keys.filter((k) => job.set(k))
-  if (set.length > 1) throw job.at(set[1] as string).error(message)
+  /**
+   * A failure of the feature's part of the connection as a coded error, in
+   * the feature's words (the TLS feature: a failed handshake, SG_UPSTREAM_TLS);
+   * undefined for a failure it does not know. The core's error mapping
+   * (src/classify.ts) asks the job's features, so it can word what they know
+   * without naming them.
+   */
+  describeFailure? (err: Error): Error | undefined
 }

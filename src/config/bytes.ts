@@ -1,5 +1,6 @@
 // Prometheus's body_size_limit: units.Base2Bytes from github.com/alecthomas/units
-// (ParseBase2Bytes → ParseUnit, and Base2Bytes.String()).
+// (ParseBase2Bytes → ParseUnit). Base2Bytes.String() is formatBase2Bytes in
+// src/go-format.ts.
 
 type UnitMap = ReadonlyMap<string, number>
 
@@ -100,22 +101,4 @@ export function parseBase2Bytes (s: string): number {
   }
   if (n < 0) throw new Error('body_size_limit must not be negative')
   return n
-}
-
-/**
- * Base2Bytes.String(): every non-zero base-1024 component, largest first,
- * e.g. 10485760 → `10MiB`, 1536 → `1KiB512B`, 0 → `0B`.
- */
-export function formatBase2Bytes (n: number): string {
-  const units = ['B', ...PREFIXES.map(p => p + 'iB')]
-  const out: string[] = []
-  let rest = Math.trunc(n)
-  for (const [i, unit] of units.entries()) {
-    // JS % keeps the dividend's sign like Go's, so negatives print as Go does.
-    const r = rest % 1024
-    if (r !== 0 || (i === 0 && rest === 0)) out.unshift(`${r}${unit}`)
-    rest = Math.trunc(rest / 1024)
-    if (rest === 0) break
-  }
-  return out.join('')
 }

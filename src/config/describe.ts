@@ -2,7 +2,7 @@
 // notation, secrets hidden (their types print `<secret>`), file paths shown.
 import type { GatewayConfig } from './types.js'
 import { formatDuration } from './duration.js'
-import { formatBase2Bytes } from './bytes.js'
+import { formatBase2Bytes } from '../go-format.js'
 
 export function describeConfig (config: GatewayConfig): Record<string, unknown> {
   return {

@@ -1,5 +1,7 @@
-// Prometheus's model.Duration (prometheus/common model/time.go): parsing,
-// String(), and the seconds form Prometheus puts on the wire.
+// Prometheus's model.Duration (prometheus/common model/time.go): parsing and
+// String(). The seconds form Prometheus puts on the wire is formatSeconds in
+// src/go-format.ts.
+import { goQuote } from '../go-format.js'
 
 const MS_PER_DAY = 24 * 60 * 60 * 1000
 
@@ -72,48 +74,4 @@ export function formatDuration (ms: number): string {
     }
   }
   return negative ? '-' + out : out
-}
-
-/**
- * Seconds as Prometheus writes them (X-Prometheus-Scrape-Timeout-Seconds):
- * strconv.FormatFloat(d.Seconds(), 'f', -1, 64). Go's Seconds() adds whole
- * seconds to nanoseconds/1e9, which is not always the float ms/1000 gives
- * (1118ms is 1.1179999999999999 in Go), so that sum is reproduced here.
- */
-export function formatSeconds (ms: number): string {
-  const sec = Math.trunc(ms / 1000)
-  const nsec = (ms - sec * 1000) * 1e6
-  return plainDecimal(sec + nsec / 1e9)
-}
-
-// JS and Go ('f', -1) agree on the shortest digits; only JS switches to
-// exponent notation (below 1e-6 and from 1e21 up), which 'f' never does.
-function plainDecimal (x: number): string {
-  const s = String(x)
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s)
-  if (m === null) return s
-  const sign = m[1] ?? ''
-  const frac = m[3] ?? ''
-  const digits = (m[2] ?? '') + frac
-  const exp = Number(m[4])
-  return exp < 0
-    ? `${sign}0.${'0'.repeat(-exp - 1)}${digits}`
-    : sign + digits + '0'.repeat(exp - frac.length)
-}
-
-// Go's %q for the strings a config can hold: JSON-like, but control
-// characters are \xNN rather than \u00NN and \a, \v have short forms.
-function goQuote (s: string): string {
-  const named: Record<string, string> = {
-    '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
-  }
-  let out = '"'
-  for (const c of s) {
-    const code = c.codePointAt(0) ?? 0
-    out += named[c] ??
-      (code < 0x20 || code === 0x7f
-        ? '\\x' + code.toString(16).padStart(2, '0')
-        : code >= 0x80 && code < 0xa0 ? '\\u' + code.toString(16).padStart(4, '0') : c)
-  }
-  return out + '"'
 }

@@ -6,24 +6,18 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
-import type { ClientFeature } from '../client/feature.js'
 import { ConfigError, Cursor, type MapCursor, type Source } from './cursor.js'
+import type { ConfigFeature, FeatureSet } from './feature.js'
 import { goFileError } from './files.js'
 import type { GatewayConfig, GlobalConfig, JobConfig } from './types.js'
-import { targetKey, validateTarget } from '../scrape/target.js'
+import { targetKey, validateTarget } from './target.js'
 import {
   acceptHeader, defaultScrapeProtocols, resolveEscapingScheme, validateEscapingScheme,
   validateFallbackProtocol, validateNameValidationScheme, validateScrapeProtocols,
   type NameSchemes, type ScrapeProtocol,
-} from '../scrape/accept.js'
+} from './accept.js'
 
 export { ConfigError } from './cursor.js'
-
-/** What the loader needs of the feature registry. */
-export interface FeatureSet {
-  owns (key: string): boolean
-  list (): readonly ClientFeature[]
-}
 
 const DEFAULT_SCRAPE_INTERVAL = 60_000
 const DEFAULT_SCRAPE_TIMEOUT = 10_000
@@ -47,7 +41,7 @@ function unknownField (m: MapCursor, key: string): ConfigError {
 }
 
 /** Parses YAML text; `file` is used for messages and to resolve relative paths. */
-export function parseConfig (text: string, file: string, features: FeatureSet): GatewayConfig {
+export function parseConfig<F extends ConfigFeature> (text: string, file: string, features: FeatureSet<F>): GatewayConfig<F> {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false })
   const src: Source = { file, dir: path.dirname(path.resolve(file)), doc, lines }
@@ -72,7 +66,7 @@ export function parseConfig (text: string, file: string, features: FeatureSet): 
   const globalSchemes = nameSchemes(g, 'global')
   const globalNative = g.at('scrape_native_histograms').bool()
 
-  const jobs: JobConfig[] = []
+  const jobs: Array<JobConfig<F>> = []
   const seen = new Set<string>()
   for (const jobCursor of top.at('scrape_configs').list()) {
     const job = decodeJob(jobCursor.map(), global, { protocols: globalProtocols, schemes: globalSchemes, native: globalNative }, features, ignored)
@@ -83,7 +77,7 @@ export function parseConfig (text: string, file: string, features: FeatureSet): 
   return deepFreeze({ file, global, jobs, ignored })
 }
 
-export function loadConfig (file: string, features: FeatureSet): GatewayConfig {
+export function loadConfig<F extends ConfigFeature> (file: string, features: FeatureSet<F>): GatewayConfig<F> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -139,7 +133,7 @@ const CORE_JOB_KEYS = ['job_name', 'scheme', 'metrics_path', 'params', 'scrape_i
   'enable_compression', 'scrape_protocols', 'scrape_native_histograms', 'metric_name_validation_scheme',
   'metric_name_escaping_scheme', 'static_configs']
 
-function decodeJob (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, features: FeatureSet, ignored: string[]): JobConfig {
+function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, features: FeatureSet<F>, ignored: string[]): JobConfig<F> {
   const name = m.at('job_name').string()
   if (name === '') throw m.at('job_name').error('job_name is empty')
   const where = `scrape_configs[${m.path.match(/\[(\d+)\]$/)?.[1] ?? '?'}]`
@@ -168,7 +162,7 @@ function decodeJob (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, fea
 
   const bodySizeLimit = m.set('body_size_limit') ? m.at('body_size_limit').bytes() : 0
 
-  const client: JobConfig['client'][number][] = []
+  const client: Array<JobConfig<F>['client'][number]> = []
   for (const feature of features.list()) {
     const settings = feature.decode(m)
     if (settings !== undefined) client.push({ feature, settings })

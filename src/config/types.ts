@@ -1,6 +1,8 @@
 // The validated, typed shape of a gateway config. Produced once at load by
 // load.ts; nothing on the probe path re-checks what these types promise.
-import type { ClientFeature } from '../client/feature.js'
+// `F` is the kind of feature the loader was given (src/config/feature.ts):
+// the gateway's are client features, which config itself knows nothing of.
+import type { ConfigFeature } from './feature.js'
 
 export interface GlobalConfig {
   scrapeInterval: number // ms
@@ -8,7 +10,7 @@ export interface GlobalConfig {
   bodySizeLimit: number // bytes, 0 = none
 }
 
-export interface JobConfig {
+export interface JobConfig<F extends ConfigFeature = ConfigFeature> {
   name: string
   /** Where the job is in its file, for messages. */
   line: number
@@ -25,13 +27,13 @@ export interface JobConfig {
   /** Targets of static_configs; when non-empty, the only targets the job may be probed at. */
   targets: readonly string[]
   /** The job's settings for each client feature that it uses. */
-  client: ReadonlyArray<{ feature: ClientFeature, settings: unknown }>
+  client: ReadonlyArray<{ feature: F, settings: unknown }>
 }
 
-export interface GatewayConfig {
+export interface GatewayConfig<F extends ConfigFeature = ConfigFeature> {
   file: string
   global: GlobalConfig
-  jobs: readonly JobConfig[]
+  jobs: ReadonlyArray<JobConfig<F>>
   /** Keys that loaded but mean nothing to a gateway (relabeling, SD, ...): `path` each. */
   ignored: readonly string[]
 }

@@ -4,9 +4,9 @@ import { Errors } from '../errors.js'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
-import { acceptsGzip } from '../scrape/accept.js'
+import { acceptsGzip } from '../scrape/accept-encoding.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
-import { targetKey, validateTarget } from '../scrape/target.js'
+import { targetKey, validateTarget } from '../config/target.js'
 
 export interface ProbeRouteOptions {
   state: GatewayState

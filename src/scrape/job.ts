@@ -1,11 +1,13 @@
 // A job ready to probe: its config, its compiled client, and every part of the
 // upstream request that does not depend on the probe (path, base headers).
 import type { JobConfig } from '../config/types.js'
+import type { ClientFeature } from '../client/feature.js'
 import { buildClient, type JobClient } from '../client/build.js'
+import { queryEscape } from '../go-format.js'
 import { VERSION } from '../version.js'
 
 export interface CompiledJob {
-  readonly config: JobConfig
+  readonly config: JobConfig<ClientFeature>
   readonly client: JobClient
   /** metrics_path + `?` + params, escaped as Go's url.URL.String() does. */
   readonly path: string
@@ -16,11 +18,6 @@ export interface CompiledJob {
 
 export const USER_AGENT = `scrape-gateway/${VERSION}`
 
-// Go's url.QueryEscape: like encodeURIComponent, but space is `+` and !'()* are escaped.
-function queryEscape (s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-}
-
 export function requestPath (metricsPath: string, params: JobConfig['params']): string {
   const url = new URL('http://h')
   url.pathname = metricsPath
@@ -28,7 +25,7 @@ export function requestPath (metricsPath: string, params: JobConfig['params']): 
   return query === '' ? url.pathname : `${url.pathname}?${query}`
 }
 
-export async function compileJob (config: JobConfig): Promise<CompiledJob> {
+export async function compileJob (config: JobConfig<ClientFeature>): Promise<CompiledJob> {
   return {
     config,
     client: await buildClient(config),

@@ -15,9 +15,9 @@ import type { CompiledJob } from './job.js'
 import type { ProbeDispatchOptions } from '../client/feature.js'
 import { ResponseFlow } from '../client/eof-guard.js'
 import { BodyRelay, type RelayMode } from './relay.js'
-import { classify, DeadlineExceeded } from './classify.js'
 import { TIMEOUT_HEADER } from './timeout.js'
-import { formatSeconds } from '../config/duration.js'
+import { classify, DeadlineExceeded } from '../classify.js'
+import { formatSeconds } from '../go-format.js'
 import { Errors } from '../errors.js'
 
 type Controller = Dispatcher.DispatchController
@@ -234,7 +234,7 @@ export class Probe implements Dispatcher.DispatchHandler {
 
   #fail (err: Error): void {
     if (this.#settled) return
-    const coded = classify(err, this.#phase, this.timeoutMs)
+    const coded = classify(err, { phase: this.#phase, timeoutMs: this.timeoutMs, describe: this.job.client.describeFailure })
     this.#relay?.destroy()
     if (this.#dropped === undefined) this.#stopUpstream(coded)
     // Before the first byte the caller gets an error reply; after it, a cut connection.

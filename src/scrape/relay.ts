@@ -24,7 +24,7 @@
 import type { Writable } from 'node:stream'
 import { createGunzip, type Gunzip } from 'node:zlib'
 import { Errors } from '../errors.js'
-import { formatBase2Bytes } from '../config/bytes.js'
+import { formatBase2Bytes } from '../go-format.js'
 
 export type RelayMode = 'plain' | 'decode' | 'meter'
 

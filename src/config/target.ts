@@ -1,5 +1,7 @@
 // What a `target` may be: `host[:port]` and nothing else, the way Prometheus
 // builds its URL from __address__ (a `/` would smuggle a path, an `@` a userinfo).
+// Config checks static_configs targets with it at load; the probe route checks
+// each caller's target with the same rule.
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?::(\d{1,5}))?$/
 
 /** Throws with Prometheus's message when `target` is not a valid host[:port]. */

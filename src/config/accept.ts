@@ -1,7 +1,10 @@
-// Scrape protocol negotiation as Prometheus 3.x does it (config/config.go
-// ScrapeProtocol + validation, scrape/scrape.go acceptHeader). Error messages
-// are kept byte-identical so operators can search them against Prometheus docs.
-// Validators throw Error; they never return error strings.
+// Scrape protocols as Prometheus 3.x configures them (config/config.go
+// ScrapeProtocol + validation, scrape/scrape.go acceptHeader): validated at
+// load, and turned into the job's Accept header once. Error messages are kept
+// byte-identical so operators can search them against Prometheus docs.
+// Validators throw Error; they never return error strings. What a caller
+// accepts at probe time is the probe's (src/scrape/accept-encoding.ts).
+import { goQuote } from '../go-format.js';
 
 export type ScrapeProtocol =
   | 'PrometheusProto'
@@ -37,16 +40,6 @@ const PROTO_FIRST_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
 
 // Go prints the supported set from a map, so it sorts it first.
 const SUPPORTED = `[${[...SCRAPE_PROTOCOLS].sort().join(' ')}]`;
-
-// Go's %q for the ASCII range; JSON.stringify differs on control characters.
-const GO_ESCAPES: Readonly<Record<string, string>> = {
-  '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v',
-  '"': '\\"', '\\': '\\\\',
-};
-function goQuote(s: string): string {
-  return `"${s.replace(/[\x00-\x1f\x7f"\\]/g, (c) =>
-    GO_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"`;
-}
 
 export function isScrapeProtocol(s: string): s is ScrapeProtocol {
   return Object.hasOwn(MEDIA_TYPES, s);
@@ -159,17 +152,4 @@ export function acceptHeader(protocols: readonly ScrapeProtocol[], escaping: Esc
   });
   parts.push(`*/*;q=0.${weight}`);
   return parts.join(',');
-}
-
-/** Whether an Accept-Encoding header admits gzip (`gzip` or `*`, with q > 0). */
-export function acceptsGzip(header: string | string[] | undefined): boolean {
-  if (header === undefined) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  for (const part of value.split(',')) {
-    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
-    if (coding.trim() !== 'gzip' && coding.trim() !== '*') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
-  }
-  return false;
 }

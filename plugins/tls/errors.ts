@@ -5,7 +5,12 @@
 // common protocol version. The TLS feature's connector (plugins/tls/connector.ts)
 // wraps failures in TlsHandshakeError with what it saw during the handshake
 // (the target's chain, the name checked, whether a client certificate was
-// asked for); errors from other connectors are worded from their code alone.
+// asked for); errors from other connectors, and TLS errors after the
+// handshake, are worded from their code alone.
+//
+// The core's error mapping (src/classify.ts) gets these words through the
+// feature contract (tlsFeature.describeFailure = tlsFailure), never by name.
+import { Errors } from '../../src/errors.js'
 
 /** One certificate of the target's chain, as seen in the handshake. */
 export interface CertSummary {
@@ -109,13 +114,19 @@ export function isTlsError (err: Error): boolean {
 }
 
 /**
- * The one-line reason for a TLS failure, or undefined when `err` is not one.
- * For src/scrape/classify.ts: the reason of an SG_UPSTREAM_TLS error.
+ * The one-line reason for a TLS failure, or undefined when `err` is not one:
+ * the reason of an SG_UPSTREAM_TLS error.
  */
 export function describeTlsError (err: Error): string | undefined {
   if (!isTlsError(err)) return undefined
   const words = err instanceof TlsHandshakeError ? err.message : tlsFailureWords(err, undefined)
   return `TLS handshake failed: ${words}`
+}
+
+/** The TLS feature's ClientFeature.describeFailure: SG_UPSTREAM_TLS with the failure in words, or undefined. */
+export function tlsFailure (err: Error): Error | undefined {
+  const words = describeTlsError(err)
+  return words === undefined ? undefined : new Errors.UPSTREAM_TLS(words, { cause: err })
 }
 
 /** Names a certificate by its subject, on one line: `CN=x, O=y`. */
