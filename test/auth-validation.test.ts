@@ -10,37 +10,13 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildServer } from '../src/server.js'
-import { ConfigError } from '../src/config/load.js'
 import { writeConfig } from './helpers/gateway.js'
+import { configDir, rejects } from './helpers/config-errors.js'
 
 const JWT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
-interface Expected {
-  line: number
-  col: number
-  path: string
-  message: string
-}
-
-async function loadError (yaml: string): Promise<{ file: string, err: ConfigError }> {
-  const file = writeConfig(yaml, mkdtempSync(path.join(os.tmpdir(), 'sg-auth-validation-')))
-  const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(
-    async (app) => { await app.close(); return undefined },
-    (e: unknown) => e,
-  )
-  assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`)
-  return { file, err }
-}
-
-async function rejects (yaml: string, want: Expected): Promise<void> {
-  const { file, err } = await loadError(yaml)
-  assert.equal(err.message, `${file}:${want.line}:${want.col}: ${want.path}: ${want.message}`)
-  assert.equal(err.detail, want.message)
-  assert.equal(err.keyPath, want.path)
-}
-
 async function loads (yaml: string): Promise<Array<Record<string, unknown>>> {
-  const app = await buildServer({ configFile: writeConfig(yaml, mkdtempSync(path.join(os.tmpdir(), 'sg-auth-validation-'))), logLevel: false })
+  const app = await buildServer({ configFile: writeConfig(yaml, configDir()), logLevel: false })
   try {
     const shown = JSON.parse((await app.inject('/config')).body) as { scrape_configs: Array<Record<string, unknown>> }
     return shown.scrape_configs

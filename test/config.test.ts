@@ -3,51 +3,16 @@
 // Prometheus's message text (../shared/PROMETHEUS.md §0-2).
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildServer } from '../src/server.js'
-import { ConfigError } from '../src/config/load.js'
 import { writeConfig } from './helpers/gateway.js'
+import { configDir, fileError, loadError, rejects } from './helpers/config-errors.js'
 import { createCa } from './helpers/pki.js'
 import { metricsHandler, startHttpsTarget } from './helpers/targets.js'
 
-interface Expected {
-  line: number
-  col: number
-  /** The key path, e.g. `scrape_configs[1].tls_config.ca_fil`; '' for none. */
-  path: string
-  message: string
-}
-
-function tmpDir (): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'sg-config-test-'))
-}
-
-/** Loads `yaml` through buildServer and returns the ConfigError it must fail with. */
-async function loadError (yaml: string, dir = tmpDir()): Promise<{ file: string, err: ConfigError }> {
-  const file = writeConfig(yaml, dir)
-  const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(
-    async (app) => { await app.close(); return undefined },
-    (e: unknown) => e,
-  )
-  assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`)
-  return { file, err }
-}
-
-/** Loads `yaml` and asserts it is refused with exactly `FILE:LINE:COL: path: message`. */
-async function rejects (yaml: string, want: Expected, dir = tmpDir()): Promise<ConfigError> {
-  const { file, err } = await loadError(yaml, dir)
-  const where = want.path === '' ? '' : `${want.path}: `
-  assert.equal(err.message, `${file}:${want.line}:${want.col}: ${where}${want.message}`)
-  assert.equal(err.line, want.line)
-  assert.equal(err.keyPath, want.path)
-  assert.equal(err.detail, want.message)
-  return err
-}
-
-async function loads (t: { after: (fn: () => Promise<void>) => void }, yaml: string, dir = tmpDir()): Promise<FastifyInstance> {
+async function loads (t: { after: (fn: () => Promise<void>) => void }, yaml: string, dir = configDir()): Promise<FastifyInstance> {
   const app = await buildServer({ configFile: writeConfig(yaml, dir), logLevel: false })
   t.after(async () => { await app.close() })
   return app
@@ -132,9 +97,8 @@ global:
 
 describe('the file', () => {
   test('a missing config file is named, with Go\'s wording', async () => {
-    const file = path.join(tmpDir(), 'missing.yml')
-    const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(() => undefined, (e: unknown) => e)
-    assert.ok(err instanceof ConfigError)
+    const file = path.join(configDir(), 'missing.yml')
+    const err = await fileError(file)
     assert.equal(err.message, `${file}: cannot read config file: open ${file}: no such file or directory`)
   })
 
@@ -392,7 +356,7 @@ scrape_configs:
   })
 
   test('a missing ca_file', async () => {
-    const dir = tmpDir()
+    const dir = configDir()
     const f = path.join(dir, 'nope.crt')
     await rejects(`\
 scrape_configs:
@@ -407,7 +371,7 @@ scrape_configs:
   })
 
   test('a ca_file that is not PEM', async () => {
-    const dir = tmpDir()
+    const dir = configDir()
     const f = path.join(dir, 'ca.crt')
     writeFileSync(f, 'this is not a certificate\n')
     await rejects(`\
@@ -504,7 +468,7 @@ scrape_configs:
   })
 
   test('a job pasted from a real prometheus.yml loads', async (t) => {
-    const dir = tmpDir()
+    const dir = configDir()
     const ca = createCa()
     mkdirSync(path.join(dir, 'pki'))
     copyFileSync(ca.certFile, path.join(dir, 'pki', 'ca.crt'))
@@ -618,7 +582,7 @@ scrape_configs:
 
 describe('relative paths resolve against the config file directory', () => {
   test('bearer_token_file and ca_file', async (t) => {
-    const dir = tmpDir()
+    const dir = configDir()
     const ca = createCa()
     const cert = ca.issue({ cn: '127.0.0.1' })
     mkdirSync(path.join(dir, 'pki'))
@@ -650,7 +614,7 @@ scrape_configs:
   })
 
   test('a missing relative ca_file is reported by its joined path', async () => {
-    const dir = tmpDir()
+    const dir = configDir()
     const f = path.join(dir, 'certs', 'ca.crt')
     await rejects(`\
 scrape_configs:

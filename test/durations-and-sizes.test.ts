@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatDuration, formatSeconds, parseDuration } from '../src/config/duration.js'
-import { formatBase2Bytes, parseBase2Bytes } from '../src/config/bytes.js'
+import { formatDuration, parseDuration } from '../src/config/duration.js'
+import { parseBase2Bytes } from '../src/config/bytes.js'
+import { formatBase2Bytes, formatSeconds } from '../src/go-format.js'
 
 const S = 1000
 const M = 60 * S

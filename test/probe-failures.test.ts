@@ -41,13 +41,7 @@ function assertCoded (seen: Seen, status: number, code: string, job: string, tar
 function assertCut (seen: Seen): void {
   assert.equal(seen.status, 200)
   assert.equal(seen.complete, false, 'a started reply must not end cleanly')
-  assert.ok(seen.aborted || seen.error !== undefined, 'the caller sees an aborted response')
-}
-
-/** Whatever the failure point, the caller does not get a complete 200. */
-function assertNotCompleteOk (seen: Seen): void {
-  if (seen.status === 200) assertCut(seen)
-  else assert.ok(seen.status >= 500 || seen.status === 0, `status ${seen.status}`)
+  assert.equal(seen.aborted, true, 'the caller sees an aborted response')
 }
 
 /** Starts the gateway and targets; closes targets first so no probe outlives them, then the gateway. */
@@ -230,13 +224,16 @@ describe('gzip', () => {
 
   test('a truncated gzip stream that ends with a clean EOF (close-delimited) is not a complete 200', async (t) => {
     // No Content-Length, no chunking: only gzip's own trailer can tell the body is short.
-    const gz = zlib.gzipSync(exposition(5000))
+    const text = exposition(5000)
+    const gz = zlib.gzipSync(text)
     const head = `HTTP/1.1 200 OK\r\nContent-Type: ${TEXT}\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n`
     const target = await startRawTarget(Buffer.concat([Buffer.from(head), gz.subarray(0, gz.length - 100)]))
     const gw = await setup(t, ANY_JOB('z'), target)
     const seen = await get(probeUrl(gw, 'z', target.host))
-    if (seen.status === 502) assert.match(seen.body.toString(), /^SG_UPSTREAM_DECODE: gzip: /)
-    else assertCut(seen)
+    // The start of the stream decodes to data, relayed before the EOF shows
+    // the trailer missing (zlib can tell only at the end): a cut, not a 502.
+    assertCut(seen)
+    assert.ok(seen.body.length > 0 && text.startsWith(seen.body.toString()), 'what was relayed is the decoded start of the body')
   })
 
   test('another Content-Encoding is relayed as is, like Prometheus hands it to the parser raw', async (t) => {
@@ -305,12 +302,9 @@ scrape_configs:
     const target = await startHttpTarget(closes.handler(trickle(body, 64 * 1024, 5)))
     const gw = await setup(t, ANY_JOB('lim', 'body_size_limit: 2MB'), target)
     const res = await gw.probe('lim', target.host)
-    if (res.status === 200) {
-      await assert.rejects(res.text(), 'the reply must not end cleanly')
-    } else {
-      assert.equal(res.status, 502)
-      assert.match(await res.text(), /^SG_BODY_SIZE_LIMIT: /)
-    }
+    // The first piece read (64 KiB at most) starts the reply; the limit is passed 2 MB later.
+    assert.equal(res.status, 200)
+    await assert.rejects(res.text(), 'the reply must not end cleanly')
     const closed = await closes.next()
     assert.equal(closed.finished, false, 'the gateway stops reading the target at the limit')
   })
@@ -458,12 +452,14 @@ describe('upstream closing mid-body', () => {
     })
   }
 
-  test('the same cut arriving with the head (no pause) still never looks complete', async (t) => {
+  test('the same cut arriving with the head (no pause) cuts the caller\'s connection too', async (t) => {
+    // TCP delivers the 3000 bytes before the close, and the first of them
+    // starts the reply: the close can only come after the first byte.
     const target = await startHttpTarget(dieMidBody({ 'content-type': TEXT, 'content-length': 10_000 }, Buffer.from('a'.repeat(3000)), true).handler)
     const gw = await setup(t, ANY_JOB('cut'), target)
     const seen = await get(probeUrl(gw, 'cut', target.host))
-    assertNotCompleteOk(seen)
-    if (seen.status !== 200) assert.match(seen.body.toString(), /^SG_UPSTREAM_BODY: /)
+    assertCut(seen)
+    assert.ok(seen.body.length > 0 && seen.body.length <= 3000, `${seen.body.length} bytes`)
   })
 })
 
@@ -532,7 +528,7 @@ describe('empty bodies and Content-Type', () => {
     const gw = await setup(t, ANY_JOB('e'), target)
     const seen = await get(probeUrl(gw, 'e', target.host))
     assert.equal(seen.status, 200)
-    assert.ok(seen.headers['content-type'] === undefined || seen.headers['content-type'] === '', `got ${seen.headers['content-type']}`)
+    assert.equal(seen.headers['content-type'], '', 'relayed verbatim: present and empty')
   })
 })
 

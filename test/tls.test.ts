@@ -10,10 +10,11 @@ import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import type { TLSSocket } from 'node:tls'
+import { Agent } from 'undici'
 import { buildServer } from '../src/server.js'
-import { ConfigError } from '../src/config/load.js'
-import { describeTlsError } from '../src/scrape/tls-errors.js'
+import { describeTlsError } from '../plugins/tls/errors.js'
 import { get, type Seen } from './helpers/client.js'
+import { loadError } from './helpers/config-errors.js'
 import { startForwardProxy } from './helpers/forward-proxy.js'
 import { startGateway, writeConfig, type Gateway } from './helpers/gateway.js'
 import { createCa, tmpDir, type Ca, type CertPair } from './helpers/pki.js'
@@ -105,9 +106,7 @@ describe('tls_config at load', () => {
 
   /** Loads a job whose tls_config block is `lines` and expects `message` at line:col and `key`. */
   async function refused (lines: string[], at: [number, number], key: string, message: string): Promise<void> {
-    const file = writeConfig(['scrape_configs:', '  - job_name: a', '    scheme: https', '    tls_config:', ...lines.map((l) => `      ${l}`), ''].join('\n'), fs.mkdtempSync(path.join(dir, 'cfg-')))
-    const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(async (app) => { await app.close() }, (e: unknown) => e)
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`)
+    const { file, err } = await loadError(['scrape_configs:', '  - job_name: a', '    scheme: https', '    tls_config:', ...lines.map((l) => `      ${l}`), ''].join('\n'), fs.mkdtempSync(path.join(dir, 'cfg-')))
     assert.equal(err.message, `${file}:${at[0]}:${at[1]}: scrape_configs[0].tls_config.${key}: ${message}`)
   }
 
@@ -156,9 +155,7 @@ describe('tls_config at load', () => {
   })
 
   it('refuses a non-boolean enable_http2', async () => {
-    const file = writeConfig('scrape_configs:\n  - job_name: a\n    enable_http2: "yes"\n', fs.mkdtempSync(path.join(dir, 'cfg-')))
-    const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(async (app) => { await app.close() }, (e: unknown) => e)
-    assert.ok(err instanceof ConfigError)
+    const { file, err } = await loadError('scrape_configs:\n  - job_name: a\n    enable_http2: "yes"\n', fs.mkdtempSync(path.join(dir, 'cfg-')))
     assert.equal(err.message, `${file}:3:19: scrape_configs[0].enable_http2: cannot unmarshal !!str \`yes\` into bool`)
   })
 
@@ -264,8 +261,10 @@ ${job('stranger', `ca_file: ${ca.certFile}, cert_file: ${stranger.certFile}, key
       assert.deepEqual(target.seen.map((s) => s.clientCert), ['scraper', 'scraper'])
       tlsReason(await probe(gw, 'none', target.host),
         'the target requires a client certificate, and tls_config has none (set cert_file and key_file)')
+      // A node:tls target checks the certificate after the handshake and closes without an alert (no
+      // certificate_required, which would read "did not accept"); the connector waits for that answer.
       const r = reason(await probe(gw, 'stranger', target.host), 502, 'SG_UPSTREAM_TLS')
-      assert.match(r, /(rejected|did not accept) "CN=stranger"/)
+      assert.equal(r, 'TLS handshake failed: the target closed the connection after asking for a client certificate: it most likely rejected "CN=stranger"')
       assert.equal(target.seen.length, 2)
     }
     assert.deepEqual(mtls13.seen.map((s) => s.protocol), ['TLSv1.3', 'TLSv1.3'])
@@ -382,6 +381,28 @@ ${job('legacy', `ca_file: ${ca.certFile}, min_version: TLS10`)}${job('default', 
     t.after(async () => { await target.close(); await gw.close() })
     tlsReason(await probe(gw, 'verify', target.host),
       'the target\'s certificate "CN=tls test CA" is not meant for a TLS server (its key usage or extended key usage rules that out)')
+  })
+
+  it('never resumes a TLS session, as Go\'s client without a session cache (undici\'s buildConnector would)', async (t) => {
+    const resumed: boolean[] = []
+    const serve = metricsHandler(BODY, { contentType: OPENMETRICS })
+    // Every answer closes its connection, so each request makes a new handshake.
+    const target = await startHttpsTarget(serverCert, (req, res) => {
+      resumed.push((req.socket as TLSSocket).isSessionReused())
+      res.setHeader('connection', 'close')
+      serve(req, res)
+    })
+    const agent = new Agent({ connect: { ca: ca.cert } })
+    const gw = await startGateway(`scrape_configs:\n${job('fresh', `ca_file: ${ca.certFile}`)}`)
+    t.after(async () => { await agent.close(); await target.close(); await gw.close() })
+
+    // The target lets a client resume: undici's own connector does, on its second connection.
+    for (let i = 0; i < 2; i++) await (await agent.request({ origin: target.url, path: '/metrics', method: 'GET' })).body.text()
+    assert.deepEqual(resumed, [false, true])
+
+    resumed.length = 0
+    for (let i = 0; i < 3; i++) assertOk(await probe(gw, 'fresh', target.host))
+    assert.deepEqual(resumed, [false, false, false])
   })
 
   it('words failures inside a proxy\'s CONNECT tunnel too', async (t) => {
