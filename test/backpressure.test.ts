@@ -2,7 +2,7 @@
 // response instead of buffering it, and a response that ends with its
 // connection while paused (HTTP/1.0, Connection: close, a close-delimited
 // body) is relayed whole instead of crashing the process (undici 7's paused
-// parser at EOF, see src/client/eof-guard.ts). Real sockets on 127.0.0.1.
+// parser at EOF, see src/client/response-flow.ts). Real sockets on 127.0.0.1.
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'

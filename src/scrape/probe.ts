@@ -13,7 +13,7 @@ import type { Writable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { CompiledJob } from './job.js'
 import type { ProbeDispatchOptions } from '../client/feature.js'
-import { ResponseFlow } from '../client/eof-guard.js'
+import { ResponseFlow } from '../client/response-flow.js'
 import { BodyRelay, type RelayMode } from './relay.js'
 import { TIMEOUT_HEADER } from './timeout.js'
 import { classify, DeadlineExceeded } from '../classify.js'
@@ -47,7 +47,41 @@ export interface ProbeOutcome {
 /** A non-200's body is read and dropped, so the connection can be reused, up to this much. */
 const DRAIN_LIMIT = 128 * 1024
 
+/**
+ * Where a probe is, for its caller:
+ *
+ *   connecting ──▶ receiving ──▶ streaming ──▶ done
+ *        └─────────────┴──────────────┴──────▶ failed | canceled
+ *
+ * - connecting: the request is on its way (a connection, a token, redirect
+ *   hops); no 200 head yet. A failure is an error reply, worded as `connect`.
+ * - receiving: a 200's head is in; its first body byte is not ready yet. A
+ *   failure is still an error reply, worded as `body`.
+ * - streaming: the first byte is ready and the caller's reply has begun: a
+ *   failure now cuts the caller's connection.
+ * - done, failed, canceled: over. Canceled means the caller went away.
+ */
+export type ProbeState = 'connecting' | 'receiving' | 'streaming' | 'done' | 'failed' | 'canceled'
+
+const NEXT: Readonly<Record<ProbeState, readonly ProbeState[]>> = {
+  connecting: ['receiving', 'failed', 'canceled'],
+  receiving: ['streaming', 'failed', 'canceled'],
+  streaming: ['done', 'failed', 'canceled'],
+  done: [],
+  failed: [],
+  canceled: [],
+}
+
+/**
+ * The upstream exchange, which can outlive the probe: a non-200 fails the
+ * probe at once, and its body is then drained (bounded) so the connection
+ * can be reused.
+ */
+type Exchange = 'open' | 'draining' | 'over'
+
 export class Probe implements Dispatcher.DispatchHandler {
+  #state: ProbeState = 'connecting'
+  #exchange: Exchange = 'open'
   readonly #timer: NodeJS.Timeout
   /** The controller of the request on the wire (each redirect hop has its own). */
   #controller: Controller | undefined
@@ -56,19 +90,12 @@ export class Probe implements Dispatcher.DispatchHandler {
   #signal: AbortController | undefined
   /** Why the probe stopped the upstream request (deadline, caller gone, failure). */
   #reason: Error | undefined
-  /** Before the 200's head: `connect`; after: `body` (the words a failure gets). */
-  #phase: 'connect' | 'body' = 'connect'
-  /** The upstream exchange is over: its body ended, or it failed. */
-  #exchangeDone = false
-  /** A non-200 whose body is being dropped. */
-  #dropped: number | undefined
+  /** Bytes of a non-200's body dropped so far. */
+  #drained = 0
   #acceptsGzip = false
   #head: ProbeHead | undefined
   #relay: BodyRelay | undefined
   #out: Writable | undefined
-  #headStarted = false
-  #settled = false
-  #canceled = false
   #resolveHead!: (head: ProbeHead) => void
   #rejectHead!: (err: Error) => void
   #resolveDone!: (o: ProbeOutcome) => void
@@ -82,6 +109,10 @@ export class Probe implements Dispatcher.DispatchHandler {
   ) {
     this.#timer = setTimeout(() => { this.#expire() }, timeoutMs)
     this.#timer.unref()
+  }
+
+  get state (): ProbeState {
+    return this.#state
   }
 
   /** Aborts when the probe ends early; made on first use (see ProbeDispatchOptions). */
@@ -120,7 +151,7 @@ export class Probe implements Dispatcher.DispatchHandler {
     try {
       job.client.dispatcher.dispatch(opts, this)
     } catch (err) {
-      this.#fail(err as Error)
+      this.#stop(err as Error, 'failed')
     }
     return head
   }
@@ -128,20 +159,16 @@ export class Probe implements Dispatcher.DispatchHandler {
   /** Writes the body to the caller's response (whose head the caller wrote), and ends it. */
   relay (out: Writable): void {
     this.#out = out
-    if (this.#settled) {
-      if (!this.#canceled) out.destroy()
-      return
-    }
-    this.#relay?.attach(out)
+    // It failed in the microtasks between the head and here: cut the reply just begun.
+    if (this.#state === 'failed') out.destroy()
+    else if (this.#state === 'streaming') this.#relay?.attach(out)
   }
 
   /** The caller went away: stop the upstream request, whatever stage it is in. */
   cancel (): void {
-    if (this.#settled) return
     // What the abort makes undici report is the caller's doing, not the
     // target's: the outcome is a cancellation, not an upstream error.
-    this.#canceled = true
-    this.#fail(new Error('the caller closed the connection'))
+    this.#stop(new Error('the caller closed the connection'), 'canceled')
   }
 
   // --- undici's handler ---
@@ -159,12 +186,12 @@ export class Probe implements Dispatcher.DispatchHandler {
       // Drop the body so the connection can be reused, bounded in size here
       // and in time by the deadline, as Prometheus's drain is by the scrape's
       // context. Go's resp.Status keeps the target's reason phrase; HTTP/2 has none.
-      this.#dropped = 0
+      this.#exchange = 'draining'
       const reason = statusMessage !== undefined && statusMessage !== '' ? statusMessage : (STATUS_CODES[statusCode] ?? '')
-      this.#fail(new Errors.UPSTREAM_STATUS(`${statusCode} ${reason}`.trim()))
+      this.#stop(new Errors.UPSTREAM_STATUS(`${statusCode} ${reason}`.trim()), 'failed')
       return
     }
-    this.#phase = 'body'
+    if (!this.#to('receiving')) return
     const encoding = headerValue(headers['content-encoding'])
     const limit = this.job.config.bodySizeLimit
     let mode: RelayMode = 'plain'
@@ -179,74 +206,89 @@ export class Probe implements Dispatcher.DispatchHandler {
   }
 
   onResponseData (controller: Controller, chunk: Buffer): void {
-    if (this.#dropped !== undefined) {
-      this.#dropped += chunk.length
-      if (this.#dropped > DRAIN_LIMIT) controller.abort(new Error('drained enough'))
+    if (this.#exchange === 'draining') {
+      this.#drained += chunk.length
+      if (this.#drained > DRAIN_LIMIT) controller.abort(new Error('drained enough'))
       return
     }
     this.#relay?.push(chunk)
   }
 
   onResponseEnd (): void {
-    this.#exchangeDone = true
-    if (this.#dropped !== undefined) clearTimeout(this.#timer)
-    else this.#relay?.end()
+    this.#exchangeOver()
+    this.#relay?.end()
   }
 
   onResponseError (_controller: Controller | undefined, err: Error): void {
-    this.#exchangeDone = true
-    if (this.#settled) clearTimeout(this.#timer)
-    else this.#fail(err)
+    this.#exchangeOver()
+    this.#stop(err, 'failed')
   }
 
   // --- the relay's events ---
 
   ready (): void {
-    this.#headStarted = true
-    this.#resolveHead(this.#head as ProbeHead)
+    if (this.#to('streaming')) this.#resolveHead(this.#head as ProbeHead)
   }
 
   ended (): void {
-    this.#settle(undefined)
+    if (this.#to('done')) this.#settle(undefined)
   }
 
   failed (err: Error): void {
-    this.#fail(err)
+    this.#stop(err, 'failed')
   }
 
-  // --- ending ---
+  // --- transitions ---
+
+  /** The one place the state changes; false when `next` cannot follow the current state (the probe is over). */
+  #to (next: ProbeState): boolean {
+    if (!NEXT[this.#state].includes(next)) return false
+    this.#state = next
+    return true
+  }
+
+  get #over (): boolean {
+    return NEXT[this.#state].length === 0
+  }
+
+  #exchangeOver (): void {
+    this.#exchange = 'over'
+    if (this.#over) clearTimeout(this.#timer)
+  }
 
   #expire (): void {
+    if (this.#exchange === 'over') return
     const err = new DeadlineExceeded(this.timeoutMs)
-    if (!this.#exchangeDone) this.#stopUpstream(err)
+    this.#stopUpstream(err)
     // A layer that was waiting on the signal (an oauth2 token fetch) or the
     // aborted request reports first, in its own words; this is the fallback
     // for a request still waiting for a connection, which nothing reports.
-    if (!this.#settled && !this.#exchangeDone) setImmediate(() => { this.#fail(err) })
+    if (!this.#over) setImmediate(() => { this.#stop(err, 'failed') })
   }
 
   #stopUpstream (reason: Error): void {
     if (this.#reason !== undefined) return
     this.#reason = reason
     this.#signal?.abort(reason)
-    if (!this.#exchangeDone) this.#controller?.abort(reason)
+    if (this.#exchange !== 'over') this.#controller?.abort(reason)
   }
 
-  #fail (err: Error): void {
-    if (this.#settled) return
-    const coded = classify(err, { phase: this.#phase, timeoutMs: this.timeoutMs, describe: this.job.client.describeFailure })
+  /** Ends the probe early: an error reply before the first byte, a cut connection after it. */
+  #stop (err: Error, next: 'failed' | 'canceled'): void {
+    const from = this.#state
+    if (!this.#to(next)) return
+    const coded = classify(err, { phase: from === 'connecting' ? 'connect' : 'body', timeoutMs: this.timeoutMs, describe: this.job.client.describeFailure })
     this.#relay?.destroy()
-    if (this.#dropped === undefined) this.#stopUpstream(coded)
-    // Before the first byte the caller gets an error reply; after it, a cut connection.
-    if (!this.#headStarted) this.#rejectHead(coded)
-    else this.#out?.destroy()
-    this.#settle(this.#canceled ? undefined : coded)
+    // A draining exchange goes on: the failure is the target's status, not the connection's.
+    if (this.#exchange !== 'draining') this.#stopUpstream(coded)
+    if (from === 'streaming') this.#out?.destroy()
+    else this.#rejectHead(coded)
+    this.#settle(next === 'canceled' ? undefined : coded)
   }
 
   #settle (error: Error | undefined): void {
-    if (this.#settled) return
-    this.#settled = true
-    if (this.#exchangeDone) clearTimeout(this.#timer)
+    // While the exchange is open (a drain, an abort not yet reported), the deadline still bounds it.
+    if (this.#exchange === 'over') clearTimeout(this.#timer)
     this.#resolveDone({ bytes: this.#relay?.bytes ?? 0, error })
   }
 }

@@ -1,7 +1,10 @@
 // Flow control of one upstream response, safe at the connection's end.
 //
+// Unnecessary from undici 8 on: delete this module (and use the controller's
+// pause/resume directly) once undici 8, which needs Node >= 22, is the floor.
+//
 // undici 7's HTTP/1 client asserts that its parser is not paused when the
-// socket ends (nodejs/undici#5360; fixed in undici 8, which needs Node 22).
+// socket ends (nodejs/undici#5360; fixed in undici 8).
 // A response that ends with its connection (Connection: close, HTTP/1.0 as
 // Python exporters speak it, or a close-delimited body) and that the probe
 // paused for backpressure at that moment (a slow caller, a gunzip that has
