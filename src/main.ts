@@ -6,6 +6,7 @@ import { buildServer } from './server.js'
 import { PACKAGE_ROOT, VERSION } from './version.js'
 
 const DEFAULT_LISTEN = ':9462'
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error']
 const DEFAULT_CONFIG = path.join(PACKAGE_ROOT, 'config', 'scrape-gateway.yml')
 
 const USAGE = `usage: scrape-gateway [flags]
@@ -47,6 +48,8 @@ async function main (): Promise<number> {
   if (!Number.isFinite(timeoutOffsetSeconds) || timeoutOffsetSeconds < 0) throw new Error(`invalid --timeout-offset ${values['timeout-offset']}`)
   const maxConcurrentProbes = Number(values['probe.max-concurrency'])
   if (!Number.isInteger(maxConcurrentProbes) || maxConcurrentProbes < 1) throw new Error(`invalid --probe.max-concurrency ${values['probe.max-concurrency']}`)
+  const logLevel = values['log.level']
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`invalid --log.level ${JSON.stringify(logLevel)}: want debug, info, warn or error`)
   const configFile = values['config.file']
 
   if (values['config.check']) {
@@ -65,7 +68,7 @@ async function main (): Promise<number> {
   const listen = parseListenAddress(values['web.listen-address'])
   let app
   try {
-    app = await buildServer({ configFile, logLevel: values['log.level'], timeoutOffsetSeconds, maxConcurrentProbes })
+    app = await buildServer({ configFile, logLevel, timeoutOffsetSeconds, maxConcurrentProbes })
   } catch (err) {
     process.stderr.write(`error loading config: ${(err as Error).message}\n`)
     return 1

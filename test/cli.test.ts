@@ -130,6 +130,12 @@ describe('flags', () => {
     assert.match(r.stderr, /config\.fil/)
   })
 
+  test('a bad --log.level is a flag error (exit 2), not a config error', async () => {
+    const r = await run(['--log.level=verbose'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'scrape-gateway: invalid --log.level "verbose": want debug, info, warn or error\n')
+  })
+
   test('starting with a bad config: exit 1, FILE:LINE:COL on stderr', async () => {
     const file = writeConfig('scrape_configs:\n  - job_name: x\n  - job_name: x\n')
     const port = await refusedPort()
