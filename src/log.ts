@@ -1,7 +1,6 @@
 // Where the gateway's log lines go: stdout, in batches. The gateway logs one
-// JSON line per probe; written one by one, each is a write(2) of its own
-// (pino to /dev/null: 3.9-4.8 us per line one by one, 2.4 us batched, child
-// logger and redaction included; a file or a pipe costs more per write).
+// JSON line per probe; written one by one, each is a write(2) of its own,
+// which costs more than the line itself (figures: README "Metrics", logs).
 // sonic-boom's asynchronous mode is no cure on 2 cores: its writes go through
 // the thread pool. So info lines are written synchronously once 4 KiB has
 // gathered, and at least every 250 ms; a warning or an error goes out at

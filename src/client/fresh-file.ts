@@ -15,7 +15,8 @@
 // started in a later turn.
 //
 // Synchronous on purpose: a stat of a local or tmpfs file (a Kubernetes
-// secret) costs about 2 µs, an async one a thread-pool round trip per probe.
+// secret) costs microseconds, an async one a thread-pool round trip per probe
+// (figures in README "scrape_configs[]").
 // On a filesystem whose stat lags its content (an NFS attribute cache), a
 // rotation is seen once the attributes are refreshed.
 import { readFileSync, statSync, type BigIntStats } from 'node:fs'

@@ -48,7 +48,8 @@ export function fileSource (path: string, key: string): ValueSource {
  *
  * Synchronous on purpose: a credentials file is a few bytes on a local or
  * tmpfs volume (a Kubernetes secret), where an async read costs thread-pool
- * round trips (~200 µs of latency per probe, and an fd per concurrent probe).
+ * round trips (latency per probe, and an fd per concurrent probe: figures in
+ * README "scrape_configs[]").
  * Credential files on a network filesystem that can hang would stall the
  * gateway; keep them local.
  */
