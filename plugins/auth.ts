@@ -1,34 +1,17 @@
-// The auth feature: basic_auth, authorization, bearer_token(_file) and oauth2
-// (client_credentials and jwt-bearer), with Prometheus's validation rules 1-6.
+// The auth slot: a job authenticates in at most one way. basic_auth,
+// authorization (with the bearer_token keys) and oauth2 fill it, each from a
+// plugin of its own; a kind Prometheus lacks can too, with no change here or
+// in the core: a SlotClientFeature with `slot: 'auth'`, its interceptor at
+// Layer.Auth.
+//
+// Registered where Prometheus validates auth among a job's client features
+// (PROMETHEUS.md §2): after tls_config (checked at its unmarshal), before the
+// proxy keys (rule 7) and http_headers (rule 8).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { ClientFeature } from '../src/client/feature.js'
-import { describeSource } from '../src/client/secret.js'
-import { AUTH_KEYS, decodeAuth, type AuthSettings } from './auth/settings.js'
-import { compileAuth } from './auth/interceptors.js'
-import { describeOAuth2 } from './auth/oauth2-settings.js'
-
-export const authFeature: ClientFeature<AuthSettings> = {
-  name: 'auth',
-  keys: AUTH_KEYS,
-  sendsCredentials: true,
-  decode: decodeAuth,
-  compile: compileAuth,
-  describe (s) {
-    switch (s.kind) {
-      case 'basic_auth':
-        // Prometheus hides the password, not the username.
-        return { basic_auth: { ...describeSource('username', s.basic.username, { plain: true }), ...describeSource('password', s.basic.password) } }
-      case 'authorization':
-        return { authorization: { type: s.authorization.type, ...describeSource('credentials', s.authorization.credentials) } }
-      case 'oauth2':
-        return { oauth2: describeOAuth2(s.oauth2) }
-    }
-  },
-}
 
 async function auth (app: FastifyInstance): Promise<void> {
-  app.clientFeatures.add(authFeature)
+  app.clientFeatures.addSlot('auth')
 }
 
 export default fp(auth, { name: 'auth', fastify: '5.x', dependencies: ['client-registry'] })

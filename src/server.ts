@@ -1,10 +1,13 @@
 // buildServer(): a Fastify instance with the client features, the loaded
 // config and every route registered. It never listens: main.ts does, tests use
 // port 0 or inject().
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import clientRegistry from '../plugins/client-registry.js'
 import auth from '../plugins/auth.js'
+import basicAuth from '../plugins/basic-auth.js'
+import authorization from '../plugins/authorization.js'
+import oauth2 from '../plugins/oauth2.js'
 import tls from '../plugins/tls.js'
 import proxy from '../plugins/proxy.js'
 import redirects from '../plugins/redirects.js'
@@ -29,6 +32,13 @@ export interface ServerOptions {
   maxConcurrentProbes?: number
   /** Event-loop delay above which requests are shed with 503 (ms, 0 = never). */
   maxEventLoopDelayMs?: number
+  /**
+   * Feature plugins of the embedder's own (an auth kind of a test), registered
+   * after the built-in ones and before the config loads: a plugin that adds a
+   * client feature (plugins/client-registry.ts) joins the gateway without a
+   * change to the core.
+   */
+  plugins?: readonly FastifyPluginAsync[]
 }
 
 declare module 'fastify' {
@@ -95,11 +105,20 @@ async function build (options: ServerOptions, level: string | false, destination
     customError: Errors.OVERLOADED as unknown as ErrorConstructor,
   })
   await app.register(clientRegistry)
+  // Features and the auth slot in the order their keys are validated (PROMETHEUS.md §2).
   await app.register(tls)
   await app.register(auth)
   await app.register(proxy)
   await app.register(redirects)
   await app.register(headers)
+  // The auth slot's members, validated at the slot's place. oauth2 decodes its
+  // block with the tls and proxy features, and is unmarshalled first: its
+  // block's TLS and proxy rules stop Prometheus's YAML decoding, where a wrong
+  // type or an unknown key elsewhere is only collected (yaml.v2).
+  await app.register(oauth2)
+  await app.register(basicAuth)
+  await app.register(authorization)
+  for (const plugin of options.plugins ?? []) await app.register(plugin)
 
   const state = new GatewayState(options.configFile, app.clientFeatures, app.log)
   app.decorate('gateway', state)

@@ -294,6 +294,80 @@ scrape_configs:
   })
 })
 
+describe('rules 1-6 across the auth kinds: the first failure is Prometheus\'s', () => {
+  test('1 before 2: two bearer sources beside basic_auth', async () => {
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    basic_auth: { username: u }
+    bearer_token: t
+    bearer_token_file: /t
+`, { line: 5, col: 24, path: `${JOB}.bearer_token_file`, message: 'at most one of bearer_token & bearer_token_file must be configured' })
+  })
+
+  test('2 before 5a and 5e: a bearer token beside authorization and oauth2', async () => {
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    authorization: { credentials: c }
+    oauth2: { client_id: c, token_url: 'http://t/' }
+    bearer_token: t
+`, { line: 5, col: 19, path: `${JOB}.bearer_token`, message: 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured' })
+  })
+
+  test('3 before 5b, 5b and 5d before 5e: each kind\'s own rules before their refusal of each other', async () => {
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    authorization: { credentials: c, credentials_file: /c }
+    basic_auth: { username: u, username_file: /u }
+`, { line: 4, col: 47, path: `${JOB}.basic_auth.username_file`, message: 'at most one of basic_auth username, username_file & username_ref must be configured' })
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    basic_auth: { username: u }
+    authorization: { credentials: c, credentials_file: /c }
+`, { line: 4, col: 56, path: `${JOB}.authorization.credentials_file`, message: 'at most one of authorization credentials & credentials_file must be configured' })
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    oauth2: { client_id: c, token_url: 'http://t/' }
+    authorization: { type: basic }
+`, { line: 4, col: 28, path: `${JOB}.authorization.type`, message: 'authorization type cannot be set to "basic", use "basic_auth" instead' })
+  })
+
+  test('5e before 6a, 6a before 6b-6f', async () => {
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    oauth2: { client_id: c, token_url: 'http://t/' }
+    basic_auth: { username: u }
+    authorization: { credentials: c }
+`, { line: 5, col: 20, path: `${JOB}.authorization`, message: 'at most one of basic_auth, oauth2 & authorization must be configured' })
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    basic_auth: { username: u }
+    oauth2: { token_url: 'http://t/' }
+`, { line: 4, col: 13, path: `${JOB}.oauth2`, message: 'at most one of basic_auth, oauth2 & authorization must be configured' })
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    authorization: { credentials: c }
+    oauth2: { client_id: c }
+`, { line: 3, col: 20, path: `${JOB}.authorization`, message: 'at most one of basic_auth, oauth2 & authorization must be configured' })
+  })
+
+  test('every rule before what only the gateway refuses (*_ref)', async () => {
+    await rejects(`\
+scrape_configs:
+  - job_name: a
+    basic_auth: { username_ref: u }
+    oauth2: { client_id: c, token_url: 'http://t/', client_secret_ref: s }
+`, { line: 4, col: 13, path: `${JOB}.oauth2`, message: 'at most one of basic_auth, oauth2 & authorization must be configured' })
+  })
+})
+
 describe('what the gateway refuses at load', () => {
   test('*_ref fields of oauth2 (no secret manager)', async () => {
     await rejects(`\

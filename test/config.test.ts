@@ -561,7 +561,7 @@ scrape_configs:
     assert.deepEqual(node.params, [['collect[]', ['cpu', 'meminfo', 'filesystem']]])
     assert.deepEqual(node.targets, ['node-1.internal:9100', 'node-2.internal:9100', 'node-3.internal:9100'])
     const features = node.client.map((c) => c.feature.name)
-    assert.ok(features.includes('auth') && features.includes('tls'), features.join())
+    assert.ok(features.includes('basic_auth') && features.includes('tls'), features.join())
     assert.equal(pods.scrapeInterval, 60_000)
     assert.equal(pods.scrapeTimeout, 10_000)
     assert.deepEqual(pods.targets, [])

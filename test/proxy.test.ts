@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseConfig } from '../src/config/load.js'
 import { ClientFeatures } from '../plugins/client-registry.js'
-import { authFeature } from '../plugins/auth.js'
 import { tlsFeature } from '../plugins/tls.js'
 import { proxyFeature } from '../plugins/proxy.js'
 import { redirectsFeature } from '../plugins/redirects.js'
@@ -341,7 +340,7 @@ scrape_configs:
 
 describe('proxy config validation', () => {
   const features = new ClientFeatures()
-  for (const f of [tlsFeature, authFeature, proxyFeature, redirectsFeature]) features.add(f)
+  for (const f of [tlsFeature, proxyFeature, redirectsFeature]) features.add(f)
   const load = (job: string): void => {
     parseConfig(`scrape_configs:\n  - job_name: j\n${job.replace(/^/gm, '    ')}\n`, 'gw.yml', features)
   }

@@ -1,4 +1,4 @@
-// The redirect layer (Layer.Redirect, below the auth layers): follows 3xx the
+// The redirect layer (Layer.Redirect, below the auth layer): follows 3xx the
 // way Go's http.Client does for Prometheus, and drops every credential once a
 // hop leaves the original host.
 //

@@ -9,7 +9,7 @@
 // are named only by the composition root (src/server.ts).
 import type { ConnectionOptions } from 'node:tls'
 import type { buildConnector, Dispatcher } from 'undici'
-import type { ConfigFeature } from '../config/feature.js'
+import type { PlainFeature, SlotClaim, SlotFeature } from '../config/feature.js'
 
 /**
  * Where an interceptor sits in the chain, outermost first; the order of
@@ -18,10 +18,13 @@ import type { ConfigFeature } from '../config/feature.js'
 export const Layer = {
   Headers: 10,
   CrossHostStrip: 20,
-  OAuth2: 30,
-  BasicAuth: 40,
-  Authorization: 50,
-  /** Redirects are followed below the auth layers: each hop carries the headers they set, and the redirect layer strips credentials on cross-host hops. */
+  /**
+   * The job's one way to authenticate: the feature in slot `auth` (basic_auth,
+   * authorization, oauth2, or a kind a plugin adds). One layer serves them
+   * all, as the slot lets a job use only one.
+   */
+  Auth: 40,
+  /** Redirects are followed below the auth layer: each hop carries the headers it set, and the redirect layer strips credentials on cross-host hops. */
   Redirect: 55,
   Transport: 60,
 } as const
@@ -96,7 +99,8 @@ export interface ClientBuilder {
   onClose (fn: () => void | Promise<void>): void
 }
 
-export interface ClientFeature<S = unknown> extends ConfigFeature<S> {
+/** What a feature adds to the config contract, for the job's client. */
+export interface ClientHooks<S> {
   /** Load-time compile: read what must be read once, contribute to the client. */
   compile? (settings: S, client: ClientBuilder): void | Promise<void>
   /** The feature adds credentials to requests (a job using it should restrict its targets). */
@@ -110,3 +114,10 @@ export interface ClientFeature<S = unknown> extends ConfigFeature<S> {
    */
   describeFailure? (err: Error): Error | undefined
 }
+
+export type PlainClientFeature<S = unknown> = PlainFeature<S> & ClientHooks<S>
+
+/** A feature that fills a slot (src/config/feature.ts SlotFeature): an auth kind, at Layer.Auth. */
+export type SlotClientFeature<S = unknown, C extends SlotClaim = SlotClaim> = SlotFeature<S, C> & ClientHooks<S>
+
+export type ClientFeature<S = unknown> = PlainClientFeature<S> | SlotClientFeature<S>

@@ -162,11 +162,7 @@ function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig,
 
   const bodySizeLimit = m.set('body_size_limit') ? m.at('body_size_limit').bytes() : 0
 
-  const client: Array<JobConfig<F>['client'][number]> = []
-  for (const feature of features.list()) {
-    const settings = feature.decode(m)
-    if (settings !== undefined) client.push({ feature, settings })
-  }
+  const client = features.decode(m)
 
   return {
     name,

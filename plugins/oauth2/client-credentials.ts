@@ -9,7 +9,7 @@ import { readValue } from '../../src/client/secret.js'
 import { queryEscape } from '../../src/go-format.js'
 import type { Form } from './form.js'
 import type { Grant, GrantRequest } from './grant.js'
-import type { ClientCredentialsGrant, OAuth2Settings } from './oauth2-settings.js'
+import type { ClientCredentialsGrant, OAuth2Settings } from './settings.js'
 import { requestToken, type Token } from './token-request.js'
 
 type AuthStyle = 'header' | 'params'

@@ -1,7 +1,7 @@
-// The oauth2 layer of a job's client (Layer.OAuth2, outside basic_auth and
-// authorization): every scrape gets `Authorization: <token_type> <token>`,
-// set unconditionally as oauth2.Transport does. The token endpoint has its
-// own client, built like a job's from oauth2's own tls_config and proxy keys.
+// The oauth2 layer of a job's client (Layer.Auth): every scrape gets
+// `Authorization: <token_type> <token>`, set unconditionally as
+// oauth2.Transport does. The token endpoint has its own client, built like a
+// job's from oauth2's own tls_config and proxy keys.
 import type { Dispatcher } from 'undici'
 import { buildClient, type ClientSpec } from '../../src/client/build.js'
 import { Layer, type ClientBuilder, type Interceptor, type ProbeDispatchOptions } from '../../src/client/feature.js'
@@ -12,7 +12,7 @@ import { Errors } from '../../src/errors.js'
 import { redact } from '../proxy/url.js'
 import { ClientCredentials } from './client-credentials.js'
 import { JwtBearer } from './jwt-bearer.js'
-import type { OAuth2Settings } from './oauth2-settings.js'
+import type { OAuth2Settings } from './settings.js'
 import { authorizationScheme, type Token } from './token-request.js'
 import { TokenSource } from './token-source.js'
 
@@ -68,5 +68,5 @@ export async function compileOAuth2 (s: OAuth2Settings, client: ClientBuilder): 
     source.close()
     await endpoint.close()
   })
-  client.use(Layer.OAuth2, oauth2Interceptor(source, shownUrl))
+  client.use(Layer.Auth, oauth2Interceptor(source, shownUrl))
 }

@@ -1,16 +1,16 @@
-// Decoding and validation of a job's `oauth2` block (prometheus/common OAuth2):
-// its own unmarshal (shape, tls_config, proxy keys) first, then the oauth2
-// part of HTTPClientConfig.Validate (rules 6b-6f), then what the gateway
-// checks at load that Prometheus would only find when fetching a token.
+// Decoding and validation of a job's `oauth2` block (prometheus/common OAuth2),
+// in the auth slot's phases (src/config/slot.ts): its own unmarshal (shape,
+// tls_config, proxy keys), then the oauth2 part of HTTPClientConfig.Validate
+// (rules 6b-6f), then what the gateway checks at load that Prometheus would
+// only find when fetching a token.
 import { createPrivateKey } from 'node:crypto'
 import type { Node } from 'yaml'
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
+import type { FeatureSet, FeatureUse, SlotClaim } from '../../src/config/feature.js'
 import type { ClientFeature } from '../../src/client/feature.js'
 import { describeSource, type ValueSource } from '../../src/client/secret.js'
-import { tlsFeature } from '../tls.js'
-import { proxyFeature } from '../proxy.js'
 import { redact } from '../proxy/url.js'
-import { atMostOneGiven, given, refuseRefs, source, strictMap } from './fields.js'
+import { atMostOneGiven, given, refuseRefs, source, strictMap } from '../auth/fields.js'
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 export const SIGNATURE_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const
@@ -42,7 +42,7 @@ export interface OAuth2Settings {
   readonly endpointParams: ReadonlyArray<readonly [string, string]>
   readonly grant: ClientCredentialsGrant | JwtBearerGrant
   /** The token endpoint's own client features: oauth2.tls_config and the oauth2 proxy keys. */
-  readonly transport: ReadonlyArray<{ feature: ClientFeature, settings: unknown }>
+  readonly transport: ReadonlyArray<FeatureUse<ClientFeature>>
 }
 
 const OAUTH2_KEYS = [
@@ -58,26 +58,23 @@ const STRING_KEYS = [
 ]
 
 /** The block after its own unmarshal: shape checked, TLS and proxy settings decoded. */
-export interface OAuth2Block {
+export interface OAuth2Claim extends SlotClaim {
   readonly m: MapCursor
   readonly scopes: string[]
   readonly endpointParams: Array<[string, string]>
-  readonly transport: Array<{ feature: ClientFeature, settings: unknown }>
+  readonly transport: Array<FeatureUse<ClientFeature>>
 }
 
-export function readOAuth2 (c: Cursor): OAuth2Block {
-  const m = strictMap(c, OAUTH2_KEYS)
+/** The job's oauth2 block, unmarshalled; `transport` decodes its tls_config and proxy keys (the tls and proxy features). */
+export function readOAuth2 (job: MapCursor, transport: FeatureSet<ClientFeature>): OAuth2Claim | undefined {
+  if (!job.set('oauth2')) return undefined
+  const m = strictMap(job.at('oauth2'), OAUTH2_KEYS)
   for (const key of STRING_KEYS) m.at(key).string()
   const scopes = m.at('scopes').stringList()
   const params = m.at('endpoint_params').map()
   const endpointParams = params.keys().map((k): [string, string] => [k, params.at(k).string()])
   m.at('claims').map()
-  const transport: OAuth2Block['transport'] = []
-  for (const feature of [tlsFeature, proxyFeature] as ClientFeature[]) {
-    const settings = feature.decode(m)
-    if (settings !== undefined) transport.push({ feature, settings })
-  }
-  return { m, scopes, endpointParams, transport }
+  return { key: 'oauth2', m, scopes, endpointParams, transport: transport.decode(m) }
 }
 
 function checkTokenUrl (c: Cursor): string {
@@ -128,12 +125,11 @@ function jwtGrant (m: MapCursor, clientId: string, tokenUrl: string): JwtBearerG
   }
 }
 
-export function validateOAuth2 ({ m, scopes, endpointParams, transport }: OAuth2Block): OAuth2Settings {
-  const clientId = m.at('client_id').string()
-  if (clientId === '') throw m.at('client_id').error('oauth2 client_id must be configured')
+/** Rules 6b-6f. Its refusal of basic_auth (6a) comes first; see the oauth2 feature's collisions. */
+export function checkOAuth2 ({ m }: OAuth2Claim): void {
+  if (m.at('client_id').string() === '') throw m.at('client_id').error('oauth2 client_id must be configured')
   if (!given(m, 'token_url')) throw m.at('token_url').error('oauth2 token_url must be configured')
-  const jwt = m.at('grant_type').string() === JWT_BEARER
-  if (jwt) {
+  if (m.at('grant_type').string() === JWT_BEARER) {
     atMostOneGiven(m, ['client_certificate_key', 'client_certificate_key_file', 'client_certificate_key_ref'],
       `at most one of oauth2 client_certificate_key, client_certificate_key_file & client_certificate_key_ref must be configured using grant-type=${JWT_BEARER}`)
     const algorithm = m.at('signature_algorithm').string()
@@ -144,8 +140,12 @@ export function validateOAuth2 ({ m, scopes, endpointParams, transport }: OAuth2
     atMostOneGiven(m, ['client_secret', 'client_secret_file', 'client_secret_ref'],
       'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured using grant-type=client_credentials')
   }
+}
 
-  // Passed Prometheus's Validate. What follows would fail every token fetch in Prometheus; here it fails the load.
+/** Passed Prometheus's Validate. What follows would fail every token fetch in Prometheus; here it fails the load. */
+export function settleOAuth2 ({ m, scopes, endpointParams, transport }: OAuth2Claim): OAuth2Settings {
+  const clientId = m.at('client_id').string()
+  const jwt = m.at('grant_type').string() === JWT_BEARER
   refuseRefs(m, jwt ? ['client_certificate_key_ref'] : ['client_secret_ref'])
   const tokenUrl = checkTokenUrl(m.at('token_url'))
   // The form fields the grant sets itself; endpoint_params may replace only grant_type.

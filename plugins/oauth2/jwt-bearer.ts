@@ -8,7 +8,7 @@ import { readValue } from '../../src/client/secret.js'
 import { Errors } from '../../src/errors.js'
 import type { Form } from './form.js'
 import type { Grant, GrantRequest } from './grant.js'
-import { JWT_BEARER, rsaKeyProblem, type JwtBearerGrant, type OAuth2Settings } from './oauth2-settings.js'
+import { JWT_BEARER, rsaKeyProblem, type JwtBearerGrant, type OAuth2Settings } from './settings.js'
 import { requestToken, type Token } from './token-request.js'
 
 const HASH = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' } as const
