@@ -27,31 +27,17 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
-  readonly inFlight = new Gauge({
-    name: 'scrape_gateway_probes_in_flight',
-    help: 'Probes being served right now.',
-    registers: [this.registry],
-  })
-
-  readonly reloadSuccess = new Gauge({
-    name: 'scrape_gateway_config_last_reload_successful',
-    help: 'Whether the last configuration load or reload succeeded.',
-    registers: [this.registry],
-  })
-
-  readonly reloadTimestamp = new Gauge({
-    name: 'scrape_gateway_config_last_reload_success_timestamp_seconds',
-    help: 'When the configuration was last loaded successfully.',
-    registers: [this.registry],
-  })
-
-  readonly jobs = new Gauge({
-    name: 'scrape_gateway_jobs',
-    help: 'Jobs in the loaded configuration.',
-    registers: [this.registry],
-  })
+  readonly inFlight = this.#gauge('scrape_gateway_probes_in_flight', 'Probes being served right now.')
+  readonly reloadSuccess = this.#gauge('scrape_gateway_config_last_reload_successful', 'Whether the last configuration load or reload succeeded.')
+  readonly reloadTimestamp = this.#gauge('scrape_gateway_config_last_reload_success_timestamp_seconds', 'When the configuration was last loaded successfully.')
+  readonly jobs = this.#gauge('scrape_gateway_jobs', 'Jobs in the loaded configuration.')
 
   constructor () {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** An unlabelled gauge in this registry. */
+  #gauge (name: string, help: string): Gauge {
+    return new Gauge({ name, help, registers: [this.registry] })
   }
 }

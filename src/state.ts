@@ -18,7 +18,7 @@ export class GatewayState {
   constructor (
     readonly file: string,
     private readonly features: FeatureSet<ClientFeature>,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: FastifyBaseLogger
   ) {}
 
   get config (): GatewayConfig<ClientFeature> {

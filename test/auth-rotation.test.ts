@@ -69,7 +69,7 @@ describe('rotation of every *_file without a reload', () => {
         content: (r) => keys[r]?.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
         seen: authorization,
         want: (r) => `Bearer jwt-${r}`,
-      },
+      }
     )
     const job = (name: string, body: string): string => `
   - job_name: ${name}

@@ -365,7 +365,9 @@ scrape_configs:
     tls_config:
       ca_file: nope.crt
 `, {
-      line: 5, col: 16, path: 'scrape_configs[0].tls_config.ca_file',
+      line: 5,
+      col: 16,
+      path: 'scrape_configs[0].tls_config.ca_file',
       message: `unable to read CA cert: unable to read file ${f}: open ${f}: no such file or directory`,
     }, dir)
   })
@@ -401,7 +403,9 @@ scrape_configs:
   - job_name: J
     scrape_protocols: [PrometheusText0.0.4, prometheusproto]
 `, {
-      line: 3, col: 23, path: 'scrape_configs[0].scrape_protocols',
+      line: 3,
+      col: 23,
+      path: 'scrape_configs[0].scrape_protocols',
       message: `scrape_protocols: unknown scrape protocol prometheusproto, supported: ${SUPPORTED} for scrape config with job name "J"`,
     })
   })
@@ -415,7 +419,9 @@ scrape_configs:
       - OpenMetricsText1.0.0
       - PrometheusText0.0.4
 `, {
-      line: 4, col: 7, path: 'scrape_configs[0].scrape_protocols',
+      line: 4,
+      col: 7,
+      path: 'scrape_configs[0].scrape_protocols',
       message: 'duplicated protocol in scrape_protocols, got [PrometheusText0.0.4 OpenMetricsText1.0.0 PrometheusText0.0.4] for scrape config with job name "J"',
     })
   })
@@ -622,7 +628,9 @@ scrape_configs:
     tls_config:
       ca_file: certs/ca.crt
 `, {
-      line: 4, col: 16, path: 'scrape_configs[0].tls_config.ca_file',
+      line: 4,
+      col: 16,
+      path: 'scrape_configs[0].tls_config.ca_file',
       message: `unable to read CA cert: unable to read file ${f}: open ${f}: no such file or directory`,
     }, dir)
   })

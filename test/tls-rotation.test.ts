@@ -222,8 +222,16 @@ describe('TlsFileReloader', () => {
 
   function settings (over: Partial<TlsSettings>): TlsSettings {
     return {
-      configured: true, ca: undefined, cert: undefined, key: undefined, serverName: undefined, insecureSkipVerify: false,
-      minVersion: undefined, maxVersion: undefined, enableHttp2: true, ...over,
+      configured: true,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      serverName: undefined,
+      insecureSkipVerify: false,
+      minVersion: undefined,
+      maxVersion: undefined,
+      enableHttp2: true,
+      ...over,
     }
   }
 

@@ -186,8 +186,13 @@ scrape_configs:
     const text = (await app.inject('/config')).body
     const jobs = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
     assert.deepEqual(jobs[0]?.tls_config, {
-      ca_file: ca.certFile, cert_file: client.certFile, key_file: client.keyFile, server_name: 'metrics.example',
-      insecure_skip_verify: false, min_version: 'TLS12', max_version: 'TLS13',
+      ca_file: ca.certFile,
+      cert_file: client.certFile,
+      key_file: client.keyFile,
+      server_name: 'metrics.example',
+      insecure_skip_verify: false,
+      min_version: 'TLS12',
+      max_version: 'TLS13',
     })
     assert.equal(jobs[0]?.enable_http2, true)
     assert.deepEqual(jobs[1]?.tls_config, { ca: '<inline PEM>', cert: '<inline PEM>', key: '<secret>', insecure_skip_verify: true })

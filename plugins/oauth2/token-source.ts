@@ -64,7 +64,7 @@ class Flight {
       signal?.addEventListener('abort', onAbort, { once: true })
       this.promise.then(
         (token) => { if (leave()) resolve(token) },
-        (err: unknown) => { if (leave()) reject(err) },
+        (err: unknown) => { if (leave()) reject(err) }
       )
     })
   }

@@ -58,7 +58,7 @@ export function tunnelConnector (
   proxy: ProxyUrl,
   proxyPool: Pool,
   headers: Readonly<Record<string, string | string[]>>,
-  target: buildConnector.connector,
+  target: buildConnector.connector
 ): buildConnector.connector {
   return (opts, callback) => {
     const port = opts.port !== '' && opts.port != null ? opts.port : opts.protocol === 'https:' ? '443' : '80'

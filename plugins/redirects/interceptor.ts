@@ -64,7 +64,7 @@ class Chain {
   constructor (
     readonly dispatch: Dispatcher['dispatch'],
     readonly opts: Opts,
-    readonly handler: Handler,
+    readonly handler: Handler
   ) {}
 
   start (): boolean {

@@ -54,8 +54,15 @@ function material (t: MapCursor, inline: string, what: string): { source: PemSou
 export function decodeTls (job: MapCursor): TlsSettings {
   const enableHttp2 = job.set('enable_http2') ? job.at('enable_http2').bool() : true
   const none: TlsSettings = {
-    configured: false, ca: undefined, cert: undefined, key: undefined, serverName: undefined,
-    insecureSkipVerify: false, minVersion: undefined, maxVersion: undefined, enableHttp2,
+    configured: false,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    serverName: undefined,
+    insecureSkipVerify: false,
+    minVersion: undefined,
+    maxVersion: undefined,
+    enableHttp2,
   }
   if (!job.set('tls_config')) return none
   const t = job.at('tls_config').map()

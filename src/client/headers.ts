@@ -32,6 +32,7 @@ export function append (out: HeaderRecord, name: string, value: string): void {
 
 // Control characters other than HTAB: Go's transport refuses such a header
 // value (httpguts.ValidHeaderFieldValue), and so does undici.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const HEADER_CTL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 /** Whether Go's transport (and undici) would refuse `value` as a header value. */

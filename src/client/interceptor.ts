@@ -23,7 +23,7 @@ export function fail (handler: Handler, err: Error): void {
 export function headerInterceptor (
   name: string,
   value: () => string | Promise<string>,
-  ifAbsent: boolean,
+  ifAbsent: boolean
 ): Interceptor {
   return (dispatch) => (opts: Opts, handler: Handler) => {
     if (ifAbsent && hasHeader(opts.headers, name)) return dispatch(opts, handler)
@@ -37,7 +37,7 @@ export function headerInterceptor (
     if (typeof v === 'string') return dispatch({ ...opts, headers: withHeader(opts.headers, name, v) }, handler)
     v.then(
       (resolved) => dispatch({ ...opts, headers: withHeader(opts.headers, name, resolved) }, handler),
-      (err: Error) => fail(handler, err),
+      (err: Error) => fail(handler, err)
     )
     return true
   }

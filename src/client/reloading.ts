@@ -18,7 +18,7 @@ export class ReloadingDispatcher extends Dispatcher {
   constructor (
     initial: Dispatcher,
     private readonly reloader: ConnectReloader,
-    private readonly rebuild: (connect: ConnectOptions) => Dispatcher,
+    private readonly rebuild: (connect: ConnectOptions) => Dispatcher
   ) {
     super()
     this.#current = initial

@@ -68,7 +68,7 @@ export function readSecretFile (file: FreshFile, key: string, failure: string): 
   } catch (err) {
     throw new Errors.CREDENTIALS(
       `${key}: ${failure} ${file.path}: ${goFileError(err, file.path)}`,
-      { cause: err },
+      { cause: err }
     )
   }
 }

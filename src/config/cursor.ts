@@ -12,7 +12,7 @@ export class ConfigError extends Error {
     readonly line: number,
     readonly col: number,
     readonly keyPath: string,
-    readonly detail: string,
+    readonly detail: string
   ) {
     // Line 0: about the file as a whole (it cannot be read), not a place in it.
     super(`${line === 0 ? file : `${file}:${line}:${col}`}: ${keyPath === '' ? '' : keyPath + ': '}${detail}`)
@@ -51,7 +51,7 @@ export class Cursor {
     node: unknown,
     readonly path: string,
     /** Where to point when the node itself is absent (e.g. `key:` with no value). */
-    readonly anchor: Node | null = null,
+    readonly anchor: Node | null = null
   ) {
     let n = (node ?? null) as Node | null
     if (n !== null && isAlias(n)) n = (n.resolve(src.doc) ?? null) as Node | null

@@ -105,7 +105,7 @@ export class Probe implements Dispatcher.DispatchHandler {
   constructor (
     readonly job: CompiledJob,
     readonly target: string,
-    readonly timeoutMs: number,
+    readonly timeoutMs: number
   ) {
     this.#timer = setTimeout(() => { this.#expire() }, timeoutMs)
     this.#timer.unref()

@@ -91,7 +91,7 @@ export class BodyRelay {
     readonly mode: RelayMode,
     private readonly limit: number,
     private readonly upstream: Upstream,
-    private readonly events: RelayEvents,
+    private readonly events: RelayEvents
   ) {
     if (mode === 'plain') return
     const decoder = createGunzip()

@@ -19,7 +19,7 @@ export interface Body {
 }
 
 /** '100k' -> 100,000; '1m' -> 1,000,000 (the sizes of the issue are decimal KB/MB). */
-export function parseSize(label: string): number {
+export function parseSize (label: string): number {
   const m = /^(\d+(?:\.\d+)?)([km]?)b?$/i.exec(label.trim())
   if (m === null) throw new Error(`invalid size ${JSON.stringify(label)}: want e.g. 100k, 1m, 10m`)
   const unit = m[2]?.toLowerCase() === 'm' ? 1_000_000 : m[2]?.toLowerCase() === 'k' ? 1_000 : 1
@@ -29,7 +29,7 @@ export function parseSize(label: string): number {
 }
 
 /** Series count whose exposition is closest to `bytes` (two secant steps: line length barely varies). */
-function render(bytes: number): { text: string, series: number } {
+function render (bytes: number): { text: string, series: number } {
   let series = Math.max(1, Math.round(bytes / 110))
   let text = exposition(series)
   for (let i = 0; i < 2 && Math.abs(text.length - bytes) > bytes * 0.005; i++) {
@@ -39,7 +39,7 @@ function render(bytes: number): { text: string, series: number } {
   return { text, series }
 }
 
-export function writeBodies(dir: string, labels: readonly string[]): Body[] {
+export function writeBodies (dir: string, labels: readonly string[]): Body[] {
   return labels.map((label) => {
     const { text, series } = render(parseSize(label))
     const name = `metrics-${label.toLowerCase()}`

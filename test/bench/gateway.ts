@@ -11,7 +11,7 @@ import { freePort, startChild, waitReady, type Child } from './procs.js'
 let tsx: string[] | undefined
 
 /** How to run a .ts entry point (the Node bench target): `node --import tsx`, else tsx's CLI. */
-export function tsxCommand(repoRoot: string): string[] {
+export function tsxCommand (repoRoot: string): string[] {
   if (tsx !== undefined) return tsx
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', ''], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 })
   tsx = r.status === 0 ? [process.execPath, '--import', 'tsx'] : [path.join(repoRoot, 'node_modules', '.bin', 'tsx')]
@@ -28,7 +28,7 @@ export interface NodeRuntime {
   label: string
 }
 
-function nodeVersion(bin: string): string {
+function nodeVersion (bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20_000 })
   const version = r.status === 0 ? r.stdout.trim() : ''
   if (version === '') throw new Error(`--node: \`${bin} --version\` failed: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)}`)
@@ -36,7 +36,7 @@ function nodeVersion(bin: string): string {
 }
 
 /** The --node binaries with their versions; a bad binary fails here, before any case runs. */
-export function nodeRuntimes(bins: readonly string[]): NodeRuntime[] {
+export function nodeRuntimes (bins: readonly string[]): NodeRuntime[] {
   const versions = bins.map(nodeVersion)
   // Two builds of one version (an A/B of the runtime): the path tells the rows apart.
   return bins.map((bin, i) => {
@@ -54,7 +54,7 @@ export const PRODUCTION_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2
  * plain node, built once per run with `tsc -p tsconfig.build.json`. Running it
  * under tsx would measure tsx's loader and source maps too.
  */
-export function buildGateway(repoRoot: string): string {
+export function buildGateway (repoRoot: string): string {
   if (!built) {
     const r = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 })
     if (r.status !== 0) throw new Error(`building the gateway failed:\n${r.stdout}${r.stderr}`)
@@ -65,7 +65,7 @@ export function buildGateway(repoRoot: string): string {
 
 export type UpstreamEncoding = 'identity' | 'gzip'
 
-export function jobName(body: Body, upstream: UpstreamEncoding): string {
+export function jobName (body: Body, upstream: UpstreamEncoding): string {
   return `bench-${body.label.toLowerCase()}-${upstream}`
 }
 
@@ -78,7 +78,7 @@ export interface GatewayConfigOptions {
 }
 
 /** enable_compression picks what the gateway asks the target for: false sends Accept-Encoding: identity. */
-export function writeGatewayConfig(o: GatewayConfigOptions): string {
+export function writeGatewayConfig (o: GatewayConfigOptions): string {
   const jobs = o.bodies.flatMap((body) => (['identity', 'gzip'] as const).map((upstream) => `
   - job_name: ${jobName(body, upstream)}
     scheme: https
@@ -113,7 +113,7 @@ export interface GatewayProcess {
 let starts = 0
 
 /** Starts the gateway (or, kind 'floor', node-floor.mjs) on the node binary `node`. */
-export async function startGatewayProcess(repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor', node: string): Promise<GatewayProcess> {
+export async function startGatewayProcess (repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor', node: string): Promise<GatewayProcess> {
   mkdirSync(dir, { recursive: true })
   const port = await freePort()
   const log = path.join(dir, `gateway-${++starts}.log`)
@@ -127,4 +127,3 @@ export async function startGatewayProcess(repoRoot: string, configFile: string, 
   const pids = (): number[] => [child.pid]
   return { child, url, log, command: `${node} ${args.join(' ')}`, pids, stop: async () => child.stop() }
 }
-

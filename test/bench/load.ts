@@ -21,7 +21,7 @@ done = function(summary, latency, requests)
 end
 `
 
-export function writeWrkScript(dir: string): string {
+export function writeWrkScript (dir: string): string {
   const file = path.join(dir, 'done.lua')
   writeFileSync(file, DONE_LUA)
   return file
@@ -56,17 +56,28 @@ export interface WrkResult {
 }
 
 interface WrkJson {
-  requests: number, duration_us: number, bytes: number, connect: number, read: number, write: number,
-  status: number, timeout: number, p50_us: number, p90_us: number, p99_us: number, max_us: number, mean_us: number
+  requests: number,
+  duration_us: number,
+  bytes: number,
+  connect: number,
+  read: number,
+  write: number,
+  status: number,
+  timeout: number,
+  p50_us: number,
+  p90_us: number,
+  p99_us: number,
+  max_us: number,
+  mean_us: number
 }
 
 /** Seconds in `times` output: '0m1.234000s'. */
-function timesSeconds(s: string): number {
+function timesSeconds (s: string): number {
   const m = /^(\d+)m([\d.]+)s$/.exec(s)
   return m === null ? 0 : Number(m[1]) * 60 + Number(m[2])
 }
 
-export function wrkArgs(o: WrkOptions): string[] {
+export function wrkArgs (o: WrkOptions): string[] {
   const threads = Math.max(1, Math.min(o.threads, o.connections))
   return [
     `-t${threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--timeout', `${o.timeoutS}s`, '-s', o.script,
@@ -75,7 +86,7 @@ export function wrkArgs(o: WrkOptions): string[] {
   ]
 }
 
-export async function runWrk(o: WrkOptions): Promise<WrkResult> {
+export async function runWrk (o: WrkOptions): Promise<WrkResult> {
   // `times` prints the shell's children's CPU (wrk's, exact) once wrk has exited.
   const child = startChild('wrk', 'sh', ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', WRK, ...wrkArgs(o)], { log: 'pipe' })
   let stdout = ''
@@ -119,7 +130,7 @@ export interface FetchResult {
 }
 
 /** One GET, body read to the end and gunzipped when so encoded: the check before each peer is measured. */
-export function fetchOnce(url: string, headers: Record<string, string>, ca?: string, agent?: http.Agent): Promise<FetchResult> {
+export function fetchOnce (url: string, headers: Record<string, string>, ca?: string, agent?: http.Agent): Promise<FetchResult> {
   return new Promise((resolve, reject) => {
     const u = new URL(url)
     const options = { headers, ...(agent !== undefined ? { agent } : {}), ...(ca !== undefined ? { ca } : {}) }
@@ -151,7 +162,7 @@ export function fetchOnce(url: string, headers: Record<string, string>, ca?: str
 export interface DriveResult { ok: number, failed: number, statuses: Record<string, number>, seconds: number }
 
 /** Exactly `count` GETs, `concurrency` at a time over keep-alive connections; every body read to the end. */
-export async function drive(url: string, count: number, concurrency: number, headers: Record<string, string>): Promise<DriveResult> {
+export async function drive (url: string, count: number, concurrency: number, headers: Record<string, string>): Promise<DriveResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
   const statuses: Record<string, number> = {}
   let next = 0

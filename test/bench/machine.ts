@@ -17,7 +17,7 @@ export interface Machine {
   gateway: string
 }
 
-export function describeMachine(repoRoot: string): Machine {
+export function describeMachine (repoRoot: string): Machine {
   let cpuModel = 'unknown'
   try {
     cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel

@@ -10,7 +10,7 @@ import { freePort, portOpen, startChild, waitReady, type Child } from './procs.j
 export const NGINX = '/usr/sbin/nginx'
 
 /** nginx's version ('1.22.1'), or undefined when it is not installed. */
-export function nginxVersion(): string | undefined {
+export function nginxVersion (): string | undefined {
   if (!existsSync(NGINX)) return undefined
   // nginx -v prints to stderr
   const r = spawnSync(NGINX, ['-v'], { encoding: 'utf8' })
@@ -27,7 +27,7 @@ export interface Nginx {
 }
 
 // A prefix of our own: temp paths compiled into Debian's nginx (/var/lib/nginx) may not exist or be writable.
-function common(dir: string): string {
+function common (dir: string): string {
   const tmp = (name: string): string => path.join(dir, 'tmp', name)
   return `
   access_log off;
@@ -41,7 +41,7 @@ function common(dir: string): string {
   keepalive_requests 1000000;`
 }
 
-async function start(role: string, dir: string, conf: (port: number) => string): Promise<Nginx> {
+async function start (role: string, dir: string, conf: (port: number) => string): Promise<Nginx> {
   mkdirSync(path.join(dir, 'tmp'), { recursive: true })
   const port = await freePort()
   const confFile = path.join(dir, 'nginx.conf')
@@ -65,7 +65,7 @@ export interface NginxTargetOptions {
   token: string
 }
 
-export async function startNginxTarget(o: NginxTargetOptions): Promise<Nginx> {
+export async function startNginxTarget (o: NginxTargetOptions): Promise<Nginx> {
   return start('target', o.dir, (port) => `
 worker_processes 1;
 events { worker_connections 1024; }
@@ -99,7 +99,7 @@ export interface NginxProxyOptions {
 }
 
 /** Paths: /identity/metrics-1m asks the target for identity; /gzip/metrics-1m asks for gzip and gunzips for clients that do not accept it. */
-export async function startNginxProxy(o: NginxProxyOptions): Promise<Nginx> {
+export async function startNginxProxy (o: NginxProxyOptions): Promise<Nginx> {
   const location = (name: string, acceptEncoding: string, extra: string): string => `
     location /${name}/ {
       proxy_pass https://scrape_target/;

@@ -101,11 +101,11 @@ Environment, for the gateway process alone:
   SG_BENCH_NODE_ARGS='…'       extra node flags after the Dockerfile's, e.g. '--cpu-prof --cpu-prof-dir=DIR'
 `
 
-function list(s: string): string[] {
+function list (s: string): string[] {
   return s.split(',').map((x) => x.trim()).filter((x) => x !== '')
 }
 
-function positiveInts(flag: string, s: string, allowZero = false): number[] {
+function positiveInts (flag: string, s: string, allowZero = false): number[] {
   return list(s).map((x) => {
     const n = Number(x)
     if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${flag}: ${JSON.stringify(x)} is not a ${allowZero ? 'non-negative' : 'positive'} integer`)
@@ -113,19 +113,19 @@ function positiveInts(flag: string, s: string, allowZero = false): number[] {
   })
 }
 
-function oneInt(flag: string, s: string, allowZero = false): number {
+function oneInt (flag: string, s: string, allowZero = false): number {
   const [n] = positiveInts(flag, s, allowZero)
   if (n === undefined) throw new Error(`--${flag} needs a value`)
   return n
 }
 
-function oneOf<T extends string>(flag: string, allowed: readonly T[], s: string): T {
+function oneOf<T extends string> (flag: string, allowed: readonly T[], s: string): T {
   const found = allowed.find((a) => a === s)
   if (found === undefined) throw new Error(`--${flag}: ${JSON.stringify(s)} is not one of ${allowed.join(', ')}`)
   return found
 }
 
-export function parseOptions(argv: string[]): BenchOptions | 'help' {
+export function parseOptions (argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -26,7 +26,7 @@ export interface StartOptions {
   log?: string | 'pipe'
 }
 
-export function startChild(name: string, command: string, args: string[], opts: StartOptions = {}): Child {
+export function startChild (name: string, command: string, args: string[], opts: StartOptions = {}): Child {
   let fd: number | undefined
   if (opts.log !== undefined && opts.log !== 'pipe') fd = openSync(opts.log, 'a')
   const out = opts.log === 'pipe' ? 'pipe' : fd ?? 'ignore'
@@ -57,7 +57,7 @@ export function startChild(name: string, command: string, args: string[], opts: 
     proc,
     exited,
     hasExited: () => done,
-    async stop(graceMs = 3000) {
+    async stop (graceMs = 3000) {
       if (done) return
       killGroup(pid, 'SIGTERM')
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs)
@@ -71,7 +71,7 @@ export function startChild(name: string, command: string, args: string[], opts: 
   return child
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+function killGroup (pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal)
   } catch {
@@ -79,16 +79,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function stopAll(): Promise<void> {
+export async function stopAll (): Promise<void> {
   await Promise.all([...live].map(async (c) => c.stop()))
 }
 
 /** A temp dir removed when the benchmark exits. */
-export function removeOnExit(dir: string): void {
+export function removeOnExit (dir: string): void {
   tempDirs.add(dir)
 }
 
-function cleanupSync(): void {
+function cleanupSync (): void {
   for (const c of live) killGroup(c.pid, 'SIGKILL')
   live.clear()
   for (const dir of tempDirs) {
@@ -104,7 +104,7 @@ function cleanupSync(): void {
 let stopping = false
 
 /** True once a signal or an uncaught error started the shutdown: later failures are its echo. */
-export function isStopping(): boolean {
+export function isStopping (): boolean {
   return stopping
 }
 
@@ -113,7 +113,7 @@ export function isStopping(): boolean {
  * graceful stop when there is time, and SIGKILL from the synchronous exit hook
  * otherwise.
  */
-export function installCleanup(): void {
+export function installCleanup (): void {
   process.once('exit', cleanupSync)
   const bail = (why: string, code: number): void => {
     if (stopping) {
@@ -132,7 +132,7 @@ export function installCleanup(): void {
 }
 
 /** A free 127.0.0.1 port for a child that cannot listen on port 0 and tell us (nginx). */
-export async function freePort(): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -143,7 +143,7 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect (port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port })
     socket.once('connect', () => { socket.destroy(); resolve(true) })
@@ -152,7 +152,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** The last lines of a log file, for error messages. */
-export function tail(file: string, lines = 15): string {
+export function tail (file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
   } catch {
@@ -164,7 +164,7 @@ export function tail(file: string, lines = 15): string {
  * Waits until `ready()` holds, failing early when the child exits. The error
  * carries the tail of the child's log.
  */
-export async function waitReady(child: Child, ready: () => Promise<boolean>, log: string, timeoutMs = 20_000): Promise<void> {
+export async function waitReady (child: Child, ready: () => Promise<boolean>, log: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.hasExited()) {
@@ -178,6 +178,6 @@ export async function waitReady(child: Child, ready: () => Promise<boolean>, log
   throw new Error(`${child.name} was not ready after ${timeoutMs} ms:\n${tail(log)}`)
 }
 
-export function portOpen(port: number): () => Promise<boolean> {
+export function portOpen (port: number): () => Promise<boolean> {
   return async () => canConnect(port)
 }

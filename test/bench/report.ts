@@ -96,47 +96,47 @@ const cpu = (n: number | undefined): string => (n === undefined ? '—' : n >= 1
 const pct = (x: number): string => `${Math.round(x * 100)}%`
 const bytes = (n: number): string => (n >= 1e6 ? `${fixed(n / 1e6, 2)} MB` : n >= 1e3 ? `${fixed(n / 1e3, 1)} kB` : `${n} B`)
 
-function ratio(a: number | undefined, b: number | undefined): string {
+function ratio (a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return '—'
   const r = a / b
   return `${r >= 10 ? fixed(r, 0) : r >= 1 ? fixed(r, 2) : fixed(r, 2)}×`
 }
 
 /** The host was saturated over the case: the figures measure contention as much as the peer. */
-export function saturated(c: CaseResult): boolean {
+export function saturated (c: CaseResult): boolean {
   return Math.round(c.hostBusy * 100) >= 90
 }
 
 /** Processes other than the benchmark's took a noticeable share of the CPUs: the figures are not trustworthy. */
-export function disturbed(c: CaseResult): boolean {
+export function disturbed (c: CaseResult): boolean {
   return c.otherLoad >= 0.1
 }
 
 /** `nginx`, or `gateway on v22.23.3`: a row's peer, with the runtime for the gateway. */
-export function peerName(c: { peer: Peer, runtime: string | undefined }): string {
+export function peerName (c: { peer: Peer, runtime: string | undefined }): string {
   return c.runtime === undefined ? c.peer : `${c.peer} on ${c.runtime}`
 }
 
-function perRequest(c: CaseResult, cpuMs: number | undefined): number | undefined {
+function perRequest (c: CaseResult, cpuMs: number | undefined): number | undefined {
   return cpuMs === undefined || c.wrk.requests === 0 ? undefined : cpuMs / c.wrk.requests
 }
 
 const rps = (n: number): string => fixed(n, n >= 100 ? 0 : 1)
 
 /** `1`, or `3 (2,100–2,740; 0.41–0.52)`: the runs and their range of req/s and CPU ms/req. */
-function runsCell(c: CaseResult): string {
+function runsCell (c: CaseResult): string {
   if (c.runs <= 1) return String(c.runs)
   const { rps: [lo, hi], cpuMsPerReq } = c.spread
   const cpuRange = cpuMsPerReq === undefined ? '—' : `${cpu(cpuMsPerReq[0])}–${cpu(cpuMsPerReq[1])}`
   return `${c.runs} (${rps(lo)}–${rps(hi)}; ${cpuRange})`
 }
 
-function row(cells: string[]): string {
+function row (cells: string[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
 /** The row of `peer` (and `runtime`) in c's case: same size, encoding and connections. */
-function sameCase(r: Report, c: CaseResult, peer: Peer, runtime?: string): CaseResult | undefined {
+function sameCase (r: Report, c: CaseResult, peer: Peer, runtime?: string): CaseResult | undefined {
   return r.cases.find((o) => o.peer === peer && o.runtime === runtime && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
 }
 
@@ -144,7 +144,7 @@ function sameCase(r: Report, c: CaseResult, peer: Peer, runtime?: string): CaseR
  * Per case, the gateway's headline figures on each runtime side by side, and each later runtime's
  * req/s and CPU ms/req divided by the first's: measured in one run, interleaved, so comparable.
  */
-function headlineTable(r: Report): string[] {
+function headlineTable (r: Report): string[] {
   const [first, ...later] = r.runtimes.map((rt) => rt.label)
   if (first === undefined) return []
   const head = ['size', 'enc', 'conns',
@@ -174,7 +174,7 @@ function headlineTable(r: Report): string[] {
   return lines
 }
 
-function casesTable(r: Report): string[] {
+function casesTable (r: Report): string[] {
   const head = ['size', 'enc', 'conns', 'peer', 'req/s', '÷nginx', '÷direct', 'p50 ms', '÷nginx', '÷direct', 'p99 ms', '÷nginx', '÷direct',
     'CPU ms/req', '÷nginx', 'peak RSS MB', '÷nginx', 'VmHWM MB', 'target CPU ms/req', 'host busy', 'other load', 'wrk CPU', 'client got', 'errors',
     'runs (req/s, CPU ms/req min–max)']
@@ -205,7 +205,7 @@ function casesTable(r: Report): string[] {
   return lines
 }
 
-function memoryTable(r: Report): string[] {
+function memoryTable (r: Report): string[] {
   const after = `RSS ${r.options.afterMs / 1000} s after MB`
   const lines = [
     row(['node', 'body', 'enc', 'conns', 'seconds', 'requests', 'req/s', 'errors', 'RSS idle MB', 'peak RSS MB (100 ms samples)', 'VmHWM MB', after]),
@@ -218,7 +218,7 @@ function memoryTable(r: Report): string[] {
   return lines
 }
 
-function growthSection(g: GrowthResult): string[] {
+function growthSection (g: GrowthResult): string[] {
   const lines = [
     `Fresh gateway on ${g.runtime}, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
     '',
@@ -239,12 +239,12 @@ function growthSection(g: GrowthResult): string[] {
 }
 
 /** `, the gateway on Node v22.23.3 (`/opt/…/node`)`: what --node ran it on. */
-function runtimesText(r: Report): string {
+function runtimesText (r: Report): string {
   if (r.runtimes.length === 0) return ''
   return `, the ${r.options.gateway === 'floor' ? 'Node floor' : 'gateway'} on ${r.runtimes.map((rt) => `Node ${rt.label === rt.version ? `${rt.version} (\`${rt.bin}\`)` : rt.label}`).join(' and ')}`
 }
 
-function headlineSection(r: Report): string[] {
+function headlineSection (r: Report): string[] {
   const table = headlineTable(r)
   if (table.length === 0) return []
   const what = r.options.gateway === 'floor' ? 'The Node floor (node-floor.mjs, in the gateway\'s place)' : 'The gateway'
@@ -255,7 +255,7 @@ function headlineSection(r: Report): string[] {
     '', ...table, '']
 }
 
-export function renderMarkdown(r: Report): string {
+export function renderMarkdown (r: Report): string {
   const m = r.machine
   const o = r.options
   const h = Object.entries(r.clientHeaders).map(([k, v]) => `\`${k}: ${v}\``).join(', ')

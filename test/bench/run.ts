@@ -36,7 +36,7 @@ const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setT
 const progress = (s: string): void => { process.stderr.write(`${s}\n`) }
 
 /** What the target is asked for: gunzip differs from gzip only on the client side. */
-function upstreamOf(enc: Encoding): UpstreamEncoding {
+function upstreamOf (enc: Encoding): UpstreamEncoding {
   return enc === 'identity' ? 'identity' : 'gzip'
 }
 
@@ -70,7 +70,7 @@ interface Rig {
   script: string
 }
 
-function url(rig: Rig, c: Contender, body: Body, enc: Encoding): string {
+function url (rig: Rig, c: Contender, body: Body, enc: Encoding): string {
   const up = upstreamOf(enc)
   switch (c.peer) {
     case 'direct': return `https://${rig.target.host}${body.path}`
@@ -79,7 +79,7 @@ function url(rig: Rig, c: Contender, body: Body, enc: Encoding): string {
   }
 }
 
-function headers(rig: Rig, peer: Peer, enc: Encoding): Record<string, string> {
+function headers (rig: Rig, peer: Peer, enc: Encoding): Record<string, string> {
   return {
     ...CLIENT_HEADERS,
     'Accept-Encoding': enc === 'gzip' ? 'gzip' : 'identity',
@@ -88,26 +88,26 @@ function headers(rig: Rig, peer: Peer, enc: Encoding): Record<string, string> {
 }
 
 /** The peer's process tree root (undefined for direct). */
-function peerRoot(rig: Rig, c: Contender): number | undefined {
+function peerRoot (rig: Rig, c: Contender): number | undefined {
   return c.peer === 'gateway' ? c.gateway!.process.child.pid : c.peer === 'nginx' ? rig.proxy!.child.pid : undefined
 }
 
-function peerPids(rig: Rig, c: Contender): number[] {
+function peerPids (rig: Rig, c: Contender): number[] {
   return c.peer === 'gateway' ? c.gateway!.process.pids() : c.peer === 'nginx' ? processTree(rig.proxy!.child.pid) : []
 }
 
-async function startGateway(rig: Pick<Rig, 'opts' | 'gatewayConfig' | 'gatewayDir'>, runtime: NodeRuntime): Promise<GatewayProcess> {
+async function startGateway (rig: Pick<Rig, 'opts' | 'gatewayConfig' | 'gatewayDir'>, runtime: NodeRuntime): Promise<GatewayProcess> {
   return startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir, rig.opts.gateway, runtime.bin)
 }
 
-async function restartGateway(rig: Rig, g: RuntimeGateway): Promise<GatewayProcess> {
+async function restartGateway (rig: Rig, g: RuntimeGateway): Promise<GatewayProcess> {
   await g.process.stop()
   g.process = await startGateway(rig, g.runtime)
   g.logs.push(g.process.log)
   return g.process
 }
 
-function wrkOptions(rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number, durationS: number): Parameters<typeof runWrk>[0] {
+function wrkOptions (rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number, durationS: number): Parameters<typeof runWrk>[0] {
   return {
     url: url(rig, c, body, enc),
     connections,
@@ -119,7 +119,7 @@ function wrkOptions(rig: Rig, c: Contender, body: Body, enc: Encoding, connectio
   }
 }
 
-function describeWrk(w: WrkResult): string {
+function describeWrk (w: WrkResult): string {
   const errors = w.socketErrors + w.statusErrors
   return `${w.rps.toFixed(1)} req/s, p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms${errors > 0 ? `, ${errors} errors` : ''}`
 }
@@ -127,7 +127,7 @@ function describeWrk(w: WrkResult): string {
 /** CPU so far: the peer's, the target's, everything of ours (children and this process), and the host's. */
 interface CpuSnapshot { peerMs: number | undefined, targetMs: number, oursMs: number, host: HostCpu }
 
-function cpuSnapshot(rig: Rig, root: number | undefined): CpuSnapshot {
+function cpuSnapshot (rig: Rig, root: number | undefined): CpuSnapshot {
   const targetMs = treeCpuMs(rig.target.child.pid)
   const self = process.cpuUsage()
   const oursMs = targetMs + (self.user + self.system) / 1000 +
@@ -138,7 +138,7 @@ function cpuSnapshot(rig: Rig, root: number | undefined): CpuSnapshot {
 /** One measured run of a case; the runs of a case become one CaseResult (summarizeRuns). */
 type Run = Omit<CaseResult, 'runs' | 'spread'>
 
-async function measureCase(rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number,
+async function measureCase (rig: Rig, c: Contender, body: Body, enc: Encoding, connections: number,
   response: CaseResult['response'], warmupS: number): Promise<{ result: Run, hwmReset: boolean }> {
   const { opts } = rig
   const pids = peerPids(rig, c)
@@ -184,16 +184,16 @@ async function measureCase(rig: Rig, c: Contender, body: Body, enc: Encoding, co
 }
 
 /** The peer's CPU ms per request of a run (undefined for direct). */
-function cpuPerRequest(r: Run): number | undefined {
+function cpuPerRequest (r: Run): number | undefined {
   return r.peerCpuMs === undefined ? undefined : r.wrk.requests === 0 ? Infinity : r.peerCpuMs / r.wrk.requests
 }
 
-function range(xs: number[]): [number, number] {
+function range (xs: number[]): [number, number] {
   return [Math.min(...xs), Math.max(...xs)]
 }
 
 /** The run with the median CPU ms/req (req/s for direct; the lower median for an even count), with the runs' spread. */
-function summarizeRuns(runs: Run[]): CaseResult {
+function summarizeRuns (runs: Run[]): CaseResult {
   const cpus = runs.map(cpuPerRequest)
   const byCpu = cpus.every((x) => x !== undefined)
   const key = (r: Run): number => (byCpu ? cpuPerRequest(r)! : r.wrk.rps)
@@ -206,7 +206,7 @@ function summarizeRuns(runs: Run[]): CaseResult {
   }
 }
 
-async function memoryScenario(rig: Rig, g: RuntimeGateway, body: Body, enc: Encoding): Promise<MemoryResult> {
+async function memoryScenario (rig: Rig, g: RuntimeGateway, body: Body, enc: Encoding): Promise<MemoryResult> {
   const { opts } = rig
   const gw = await restartGateway(rig, g)
   await sleep(opts.settleMs)
@@ -234,7 +234,7 @@ async function memoryScenario(rig: Rig, g: RuntimeGateway, body: Body, enc: Enco
   }
 }
 
-async function growthCheck(rig: Rig, g: RuntimeGateway, body: Body): Promise<GrowthResult> {
+async function growthCheck (rig: Rig, g: RuntimeGateway, body: Body): Promise<GrowthResult> {
   const { opts } = rig
   const enc = opts.growthEncoding
   const gw = await restartGateway(rig, g)
@@ -242,7 +242,13 @@ async function growthCheck(rig: Rig, g: RuntimeGateway, body: Body): Promise<Gro
   const pids = gw.pids()
   const result: GrowthResult = {
     runtime: g.runtime.label,
-    size: body.label, encoding: enc, concurrency: opts.growthConcurrency, idleRssKb: rssKb(pids), points: [], failed: 0, statuses: {},
+    size: body.label,
+    encoding: enc,
+    concurrency: opts.growthConcurrency,
+    idleRssKb: rssKb(pids),
+    points: [],
+    failed: 0,
+    statuses: {},
   }
   const started = Date.now()
   let done = 0
@@ -260,7 +266,7 @@ async function growthCheck(rig: Rig, g: RuntimeGateway, body: Body): Promise<Gro
 }
 
 /** The gateway's command line for the report: temp paths as TMP/, and NODE for the binary when there are several. */
-function gatewayCommandOf(gateways: readonly RuntimeGateway[], gatewayDir: string): string | undefined {
+function gatewayCommandOf (gateways: readonly RuntimeGateway[], gatewayDir: string): string | undefined {
   const [first] = gateways
   if (first === undefined) return undefined
   const command = first.process.command.replace(`${gatewayDir}/`, 'TMP/')
@@ -268,7 +274,7 @@ function gatewayCommandOf(gateways: readonly RuntimeGateway[], gatewayDir: strin
 }
 
 /** Counts of the gateway's log lines by level, message and result ('probe failed' result=canceled ...). */
-function summarizeLogs(files: string[]): string[] {
+function summarizeLogs (files: string[]): string[] {
   const levels: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' }
   const counts = new Map<string, number>()
   for (const file of files) {
@@ -289,7 +295,7 @@ function summarizeLogs(files: string[]): string[] {
     `${n}× ${key}${key.includes('result=canceled') ? ' — wrk closes its connections mid-response when each period ends' : ''}`)
 }
 
-async function main(): Promise<number> {
+async function main (): Promise<number> {
   const parsed = parseOptions(process.argv.slice(2))
   if (parsed === 'help') {
     process.stdout.write(USAGE)

@@ -16,7 +16,7 @@ export const CLK_TCK: number = (() => {
 
 interface Stat { pid: number, ppid: number, ticks: number }
 
-function readStat(pid: number): Stat | undefined {
+function readStat (pid: number): Stat | undefined {
   let text: string
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -29,7 +29,7 @@ function readStat(pid: number): Stat | undefined {
   return { pid, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }
 }
 
-function allStats(): Stat[] {
+function allStats (): Stat[] {
   const stats: Stat[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -40,7 +40,7 @@ function allStats(): Stat[] {
 }
 
 /** The pids of the tree rooted at `root` (root first): nginx master + workers, or a node process. */
-export function processTree(root: number): number[] {
+export function processTree (root: number): number[] {
   const stats = allStats()
   const tree = [root]
   for (let i = 0; i < tree.length; i++) {
@@ -50,13 +50,13 @@ export function processTree(root: number): number[] {
 }
 
 /** CPU milliseconds (user + system) used so far by the tree rooted at `root`. */
-export function treeCpuMs(root: number): number {
+export function treeCpuMs (root: number): number {
   let ticks = 0
   for (const pid of processTree(root)) ticks += readStat(pid)?.ticks ?? 0
   return (ticks * 1000) / CLK_TCK
 }
 
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function statusKb (pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m === null ? 0 : Number(m[1])
@@ -66,17 +66,17 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Resident set now, summed over the pids, in kB. */
-export function rssKb(pids: readonly number[]): number {
+export function rssKb (pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + statusKb(pid, 'VmRSS'), 0)
 }
 
 /** Peak resident set (VmHWM) since start or since resetPeak, summed over the pids, in kB. */
-export function hwmKb(pids: readonly number[]): number {
+export function hwmKb (pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + statusKb(pid, 'VmHWM'), 0)
 }
 
 /** Resets VmHWM to the current RSS (`echo 5 > /proc/PID/clear_refs`); false when not permitted. */
-export function resetPeak(pids: readonly number[]): boolean {
+export function resetPeak (pids: readonly number[]): boolean {
   let ok = true
   for (const pid of pids) {
     try {
@@ -91,7 +91,7 @@ export function resetPeak(pids: readonly number[]): boolean {
 export interface HostCpu { busy: number, total: number }
 
 /** The aggregate `cpu` line of /proc/stat, in ticks: busy = total - idle - iowait. */
-export function hostCpu(): HostCpu {
+export function hostCpu (): HostCpu {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
   const v = line.trim().split(/\s+/).slice(1).map(Number)
   // user nice system idle iowait irq softirq steal (guest is already inside user)
@@ -101,12 +101,12 @@ export function hostCpu(): HostCpu {
 }
 
 /** Busy and total CPU milliseconds of all cores between two readings. */
-export function hostDeltaMs(a: HostCpu, b: HostCpu): { busyMs: number, totalMs: number } {
+export function hostDeltaMs (a: HostCpu, b: HostCpu): { busyMs: number, totalMs: number } {
   return { busyMs: ((b.busy - a.busy) * 1000) / CLK_TCK, totalMs: ((b.total - a.total) * 1000) / CLK_TCK }
 }
 
 /** Busy share of all cores between two readings, 0..1. */
-export function hostBusy(a: HostCpu, b: HostCpu): number {
+export function hostBusy (a: HostCpu, b: HostCpu): number {
   const total = b.total - a.total
   return total > 0 ? (b.busy - a.busy) / total : 0
 }
@@ -117,15 +117,15 @@ export class RssSampler {
   #peakKb = 0
   #samples = 0
 
-  constructor(readonly pids: readonly number[], readonly intervalMs = 100) {}
+  constructor (readonly pids: readonly number[], readonly intervalMs = 100) {}
 
-  start(): this {
+  start (): this {
     this.sample()
     this.#timer = setInterval(() => this.sample(), this.intervalMs)
     return this
   }
 
-  sample(): number {
+  sample (): number {
     const kb = rssKb(this.pids)
     this.#samples++
     if (kb > this.#peakKb) this.#peakKb = kb
@@ -133,15 +133,15 @@ export class RssSampler {
   }
 
   /** Starts a new peak from the current value (e.g. after warm-up). */
-  resetPeak(): void {
+  resetPeak (): void {
     this.#peakKb = 0
     this.sample()
   }
 
-  get peakKb(): number { return this.#peakKb }
-  get samples(): number { return this.#samples }
+  get peakKb (): number { return this.#peakKb }
+  get samples (): number { return this.#samples }
 
-  stop(): void {
+  stop (): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     this.sample()

@@ -29,7 +29,7 @@ export interface TargetOptions {
   repoRoot: string
 }
 
-export async function startTarget(kind: TargetKind, o: TargetOptions): Promise<BenchTarget> {
+export async function startTarget (kind: TargetKind, o: TargetOptions): Promise<BenchTarget> {
   const version = nginxVersion()
   if (kind === 'nginx' && version === undefined) throw new Error('--target=nginx, but /usr/sbin/nginx is not installed')
   if (kind !== 'node' && version !== undefined) {

@@ -38,4 +38,3 @@ export function get (url: string, headers: Record<string, string> = {}, onData?:
     })
   })
 }
-

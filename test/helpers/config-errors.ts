@@ -25,7 +25,7 @@ export function configDir (): string {
 export async function fileError (file: string): Promise<ConfigError> {
   const err: unknown = await buildServer({ configFile: file, logLevel: false }).then(
     async (app) => { await app.close(); return undefined },
-    (e: unknown) => e,
+    (e: unknown) => e
   )
   assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`)
   return err

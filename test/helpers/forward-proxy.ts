@@ -118,9 +118,9 @@ export async function startForwardProxy (opts: ForwardProxyOptions = {}): Promis
     })
   })
 
-  await new Promise<void>((done, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => { server.off('error', reject); done() })
+    server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve() })
   })
   const { port } = server.address() as AddressInfo
   let closing: Promise<void> | undefined
@@ -130,8 +130,8 @@ export async function startForwardProxy (opts: ForwardProxyOptions = {}): Promis
     connects,
     requests,
     close () {
-      closing ??= new Promise<void>((done) => {
-        server.close(() => done())
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
         server.closeAllConnections()
         for (const s of sockets) s.destroy()
       })

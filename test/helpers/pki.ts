@@ -26,33 +26,33 @@ export interface Ca extends CertPair {
 
 const DAY = 86_400_000
 
-export function tmpDir(prefix = 'sg-pki-'): string {
+export function tmpDir (prefix = 'sg-pki-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }
 
-function openssl(args: string[], cwd: string): void {
+function openssl (args: string[], cwd: string): void {
   // stderr is piped so that a failure's message carries openssl's diagnostics
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 /** YYYYMMDDHHMMSSZ, accepted by `openssl ca -startdate/-enddate` */
-function asn1Time(d: Date): string {
+function asn1Time (d: Date): string {
   return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z')
 }
 
-function safeName(cn: string): string {
+function safeName (cn: string): string {
   return cn.replace(/[^A-Za-z0-9_.-]/g, '_')
 }
 
-function subject(cn: string): string {
+function subject (cn: string): string {
   return '/CN=' + cn.replace(/[/\\]/g, '\\$&')
 }
 
-function readPair(certFile: string, keyFile: string): CertPair {
+function readPair (certFile: string, keyFile: string): CertPair {
   return { cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8'), certFile, keyFile }
 }
 
-export function createCa(name = 'scrape-gateway test CA'): Ca {
+export function createCa (name = 'scrape-gateway test CA'): Ca {
   const dir = tmpDir()
   const cnf = path.join(dir, 'openssl.cnf')
   fs.mkdirSync(path.join(dir, 'newcerts'))

@@ -39,7 +39,7 @@ export interface HttpsTargetOptions {
   maxVersion?: tls.SecureVersion
 }
 
-function record(req: IncomingMessage | Http2ServerRequest): RecordedRequest {
+function record (req: IncomingMessage | Http2ServerRequest): RecordedRequest {
   return {
     method: req.method ?? '',
     url: req.url ?? '',
@@ -49,7 +49,7 @@ function record(req: IncomingMessage | Http2ServerRequest): RecordedRequest {
   }
 }
 
-async function listen(server: net.Server, scheme: 'http' | 'https', requests: RecordedRequest[],
+async function listen (server: net.Server, scheme: 'http' | 'https', requests: RecordedRequest[],
   onClose: () => void = () => {}): Promise<Target> {
   // Tracked so close() can destroy idle keep-alive and half-handshaken sockets too.
   const sockets = new Set<net.Socket>()
@@ -72,7 +72,7 @@ async function listen(server: net.Server, scheme: 'http' | 'https', requests: Re
     host,
     port,
     requests,
-    close() {
+    close () {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         // http/https servers drop in-flight and keep-alive connections here; http2 relies on sessions + sockets.
@@ -85,7 +85,7 @@ async function listen(server: net.Server, scheme: 'http' | 'https', requests: Re
   }
 }
 
-export function startHttpTarget(handler: Handler): Promise<Target> {
+export function startHttpTarget (handler: Handler): Promise<Target> {
   const requests: RecordedRequest[] = []
   const server = http.createServer((req, res) => {
     requests.push(record(req))
@@ -94,7 +94,7 @@ export function startHttpTarget(handler: Handler): Promise<Target> {
   return listen(server, 'http', requests)
 }
 
-export function startHttpsTarget(opts: HttpsTargetOptions, handler: Handler): Promise<Target> {
+export function startHttpsTarget (opts: HttpsTargetOptions, handler: Handler): Promise<Target> {
   const requests: RecordedRequest[] = []
   const server = https.createServer(opts, (req, res) => {
     requests.push(record(req))
@@ -104,7 +104,7 @@ export function startHttpsTarget(opts: HttpsTargetOptions, handler: Handler): Pr
 }
 
 /** HTTP/2 over TLS with HTTP/1.1 fallback (allowHTTP1); check RecordedRequest.httpVersion for what was negotiated. */
-export function startHttp2Target(opts: { cert: string; key: string }, handler: Http2Handler): Promise<Target> {
+export function startHttp2Target (opts: { cert: string; key: string }, handler: Http2Handler): Promise<Target> {
   const requests: RecordedRequest[] = []
   const sessions = new Set<Http2Session>()
   const server = http2.createSecureServer({ ...opts, allowHTTP1: true }, (req, res) => {
@@ -128,7 +128,7 @@ interface MinimalResponse {
 }
 
 /** Serves `body`; usable with both startHttp(s)Target and startHttp2Target. */
-export function metricsHandler(body: string, opts: { contentType?: string; gzip?: boolean; status?: number } = {}):
+export function metricsHandler (body: string, opts: { contentType?: string; gzip?: boolean; status?: number } = {}):
   Handler & Http2Handler {
   const payload = opts.gzip ? zlib.gzipSync(body) : Buffer.from(body)
   const handler = (_req: unknown, res: MinimalResponse): void => {
@@ -145,19 +145,31 @@ export function metricsHandler(body: string, opts: { contentType?: string; gzip?
  * Deterministic Prometheus text exposition with exactly `series` sample lines
  * (HELP/TYPE lines excluded) spread over counters, a gauge and a histogram.
  */
-export function exposition(series: number): string {
+export function exposition (series: number): string {
   const n = Math.max(0, Math.floor(series))
   const bounds = ['0.005', '0.05', '0.5', '5', '+Inf']
   const perHistogram = bounds.length + 2 // buckets + _sum + _count
   const histograms = Math.floor(n / 4 / perHistogram)
   const rest = n - histograms * perHistogram
   const simple = [
-    { name: 'container_cpu_usage_seconds_total', type: 'counter', help: 'Cumulative cpu time consumed by the container in seconds.',
-      value: (i: number) => ((i * 7919) % 100_000 / 37).toFixed(3) },
-    { name: 'container_memory_working_set_bytes', type: 'gauge', help: 'Current working set of the container in bytes.',
-      value: (i: number) => String(((i * 104_729) % 512 + 16) * 1_048_576) },
-    { name: 'kube_pod_container_status_restarts_total', type: 'counter', help: 'The number of container restarts per container.',
-      value: (i: number) => String((i * 31) % 7) },
+    {
+      name: 'container_cpu_usage_seconds_total',
+      type: 'counter',
+      help: 'Cumulative cpu time consumed by the container in seconds.',
+      value: (i: number) => ((i * 7919) % 100_000 / 37).toFixed(3)
+    },
+    {
+      name: 'container_memory_working_set_bytes',
+      type: 'gauge',
+      help: 'Current working set of the container in bytes.',
+      value: (i: number) => String(((i * 104_729) % 512 + 16) * 1_048_576)
+    },
+    {
+      name: 'kube_pod_container_status_restarts_total',
+      type: 'counter',
+      help: 'The number of container restarts per container.',
+      value: (i: number) => String((i * 31) % 7)
+    },
   ]
   const namespaces = ['default', 'monitoring', 'kube-system', 'payments']
   const labels = (i: number): string => {
@@ -190,7 +202,7 @@ export function exposition(series: number): string {
 }
 
 /** A 127.0.0.1 port where nothing listens (bound then released; racy only in theory). */
-export async function refusedPort(): Promise<number> {
+export async function refusedPort (): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -50,7 +50,7 @@ export const issueTokens: Responder = (_call, res, n) => {
 
 export async function startTokenEndpoint (
   respond: Responder = issueTokens,
-  tls?: { cert: string, key: string },
+  tls?: { cert: string, key: string }
 ): Promise<TokenEndpoint> {
   const calls: TokenCall[] = []
   const sockets = new Set<Socket>()
