@@ -192,8 +192,9 @@ export class BodyRelay {
    * when the turn's I/O is done (setImmediate), or as soon as RELAY_BUFFER is
    * batched: node:http sends the writes of one tick in one writev.
    *
-   * The producer is asked to wait only when a full batch meets a response
-   * that has not drained. write() returns false whenever a write reaches the
+   * The producer is asked to wait only when the batch and what the response
+   * still queues reach RELAY_BUFFER together, and the response has said to
+   * wait (so a 'drain' will come). write() returns false whenever a write reaches the
    * response's 16 KiB high-water mark, which a 16 KiB record always does,
    * even when the kernel takes it at once: pausing on that alone paused and
    * resumed the upstream parser for nearly every chunk.
@@ -205,14 +206,16 @@ export class BodyRelay {
   #emit (chunk: Buffer): boolean {
     this.#batch.push(chunk)
     this.#batched += chunk.length
-    if (this.#out === undefined) {
+    const out = this.#out
+    if (out === undefined) {
       if (!this.#ready) {
         this.#ready = true
         this.events.ready()
       }
       return true
     }
-    if (this.#batched < RELAY_BUFFER) {
+    // What waits here and in the response together is what is bounded.
+    if (this.#batched + out.writableLength < RELAY_BUFFER) {
       if (!this.#flushQueued) {
         this.#flushQueued = true
         setImmediate(this.#flushSoon)
@@ -221,7 +224,8 @@ export class BodyRelay {
     }
     if (this.#waiting) return false
     this.#write()
-    return true
+    // Past RELAY_BUFFER still queued after the write, the write said to wait too: a 'drain' will come.
+    return !this.#waiting || out.writableLength < RELAY_BUFFER
   }
 
   /** Writes the batch to the caller's response. */
