@@ -515,3 +515,37 @@ token_url: ${endpoint.url}`)}
     assert.equal(endpoint.calls.length, 2)
   })
 })
+
+describe('a token_url with secrets in its query', () => {
+  it('is used whole, and printed with its query values as <secret> and its password as xxxxx: errors, /config, the jwt audience', async (t) => {
+    const endpoint = await startTokenEndpoint()
+    t.after(() => endpoint.close())
+    const target = await startHttpTarget(requireAuthorization(() => ['Bearer token-1']))
+    t.after(() => target.close())
+    const port = await refusedPort()
+    const gw = await startGateway(`scrape_configs:${oauth2Job('query', target, `client_id: a
+token_url: '${endpoint.url}?client_secret=abc&x=1'`)}${oauth2Job('down', target, `client_id: a
+token_url: 'http://u:pw@127.0.0.1:${port}/token?client_secret=abc&x=1&flag&empty='`)}${oauth2Job('jwt', target, `client_id: a
+grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer
+client_certificate_key_file: client.key
+token_url: 'https://idp.example/token?client_secret=abc'`)}
+`)
+    t.after(() => gw.close())
+
+    const ok = await gw.probe('query', target.host)
+    assert.equal(ok.status, 200, await ok.text())
+    assert.equal(endpoint.calls[0]?.url, '/oauth2/token?client_secret=abc&x=1')
+
+    const down = await assertCoded(await gw.probe('down', target.host), 502, 'SG_OAUTH2_TOKEN')
+    assert.ok(down.includes(`oauth2: cannot fetch token: Post "http://u:xxxxx@127.0.0.1:${port}/token?client_secret=<secret>&x=<secret>&<secret>&empty=": `), down)
+    assert.ok(!down.includes('abc') && !down.includes('pw@'), down)
+
+    const text = await (await fetch(`${gw.url}/config`)).text()
+    assert.ok(!text.includes('abc'), text)
+    const jobs = (JSON.parse(text) as { scrape_configs: Array<{ oauth2: Record<string, unknown> }> }).scrape_configs
+    assert.equal(jobs[0]?.oauth2.token_url, `${endpoint.url}?client_secret=<secret>&x=<secret>`)
+    assert.equal(jobs[1]?.oauth2.token_url, `http://u:xxxxx@127.0.0.1:${port}/token?client_secret=<secret>&x=<secret>&<secret>&empty=`)
+    // The audience defaults to the token URL, and is shown as it is.
+    assert.equal(jobs[2]?.oauth2.audience, 'https://idp.example/token?client_secret=<secret>')
+  })
+})

@@ -1,7 +1,7 @@
 // Field helpers for the auth blocks, with yaml.v2's and prometheus/common's
 // notion of a field being set: a string field counts when it is not empty.
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
-import { fileSource, Secret, type ValueSource } from '../../src/client/secret.js'
+import { fileSource, secretAt, type ValueSource } from '../../src/client/secret.js'
 import { atMostOne } from '../../src/config/feature.js'
 
 /** A mapping with only `known` keys, as yaml.v2's strict decoding into a struct wants. */
@@ -31,9 +31,13 @@ export function refuseRefs (m: MapCursor, keys: readonly string[]): void {
   }
 }
 
-/** The inline secret or the file, whichever is given (at most one: checked before). */
+/**
+ * The inline secret or the file, whichever is given (at most one: checked
+ * before). An inline `<secret>` is refused (secretAt), the basic_auth
+ * username's too: it is held as the other credentials are.
+ */
 export function source (m: MapCursor, inline: string, file: string, fileKey: string): ValueSource | undefined {
-  if (given(m, inline)) return { kind: 'inline', value: new Secret(m.at(inline).string()) }
+  if (given(m, inline)) return { kind: 'inline', value: secretAt(m.at(inline)) }
   if (given(m, file)) return fileSource(m.at(file).filePath(), fileKey)
   return undefined
 }

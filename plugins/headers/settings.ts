@@ -4,7 +4,7 @@
 // 8); a name or inline value that Go's transport would refuse on every
 // request is refused here, at load.
 import type { MapCursor } from '../../src/config/cursor.js'
-import { Secret } from '../../src/client/secret.js'
+import { secretAt, type Secret } from '../../src/client/secret.js'
 import { FreshFile } from '../../src/client/fresh-file.js'
 import { canonicalHeaderKey, invalidHeaderValue, utf8HeaderValue, validHeaderName } from '../../src/client/headers.js'
 
@@ -67,7 +67,7 @@ export function decodeHeaders (job: MapCursor): HeadersSettings | undefined {
       name,
       field: name.toLowerCase(),
       values: values.map((c) => utf8HeaderValue(c.string())),
-      secrets: secrets.map((c) => new Secret(utf8HeaderValue(c.string()))),
+      secrets: secrets.map((c) => secretAt(c, utf8HeaderValue)),
       files: files.map((c, i) => ({ file: new FreshFile(c.filePath()), key: `http_headers.${name}.files[${i}]` })),
     }
   })

@@ -41,10 +41,10 @@ export class ClientCredentials implements Grant {
   }
 
   #request (style: AuthStyle, secret: string, grantRequest: GrantRequest): Promise<Token> {
-    const r = { ...grantRequest, hidden: [secret, queryEscape(secret)] }
+    const r = { ...grantRequest, hidden: [...grantRequest.hidden, secret] }
     if (style === 'header') {
       const basic = Buffer.from(`${queryEscape(this.#clientId)}:${queryEscape(secret)}`).toString('base64')
-      return requestToken({ ...r, form: this.#form, authorization: `Basic ${basic}`, hidden: [basic, ...r.hidden] })
+      return requestToken({ ...r, form: this.#form, authorization: `Basic ${basic}`, hidden: [...r.hidden, basic] })
     }
     const form: Form = new Map(this.#form)
     if (this.#clientId !== '') form.set('client_id', this.#clientId)

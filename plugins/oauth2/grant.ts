@@ -6,7 +6,10 @@ import type { Token } from './token-request.js'
 export interface GrantRequest {
   readonly dispatcher: Dispatcher
   readonly url: URL
+  /** The URL as messages show it (password and query values hidden). */
   readonly shownUrl: string
+  /** What a token error must never show: the token URL's secrets, and the grant adds its own. */
+  readonly hidden: readonly string[]
   readonly userAgent: string | undefined
   readonly signal: AbortSignal
 }

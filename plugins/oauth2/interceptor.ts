@@ -9,7 +9,6 @@ import { fail } from '../../src/client/interceptor.js'
 import { invalidHeaderValue, toRecord, utf8HeaderValue, withHeader } from '../../src/client/headers.js'
 import { classify } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
-import { redact } from '../proxy/url.js'
 import { ClientCredentials } from './client-credentials.js'
 import { JwtBearer } from './jwt-bearer.js'
 import type { OAuth2Settings } from './settings.js'
@@ -17,7 +16,7 @@ import { authorizationScheme, type Token } from './token-request.js'
 import { TokenSource } from './token-source.js'
 
 function authorization (token: Token): string {
-  const value = `${authorizationScheme(token.tokenType)} ${token.accessToken}`
+  const value = `${authorizationScheme(token.tokenType)} ${token.accessToken.reveal()}`
   if (invalidHeaderValue(value)) {
     throw new Errors.OAUTH2_TOKEN('oauth2: the token endpoint sent a token that cannot be a header value (control character)')
   }
@@ -59,11 +58,11 @@ function tokenEndpointClient (job: string, url: URL, s: OAuth2Settings): ClientS
 }
 
 export async function compileOAuth2 (s: OAuth2Settings, client: ClientBuilder): Promise<void> {
-  const url = new URL(s.tokenUrl)
-  const shownUrl = redact(s.tokenUrl)
+  const url = new URL(s.tokenUrl.reveal())
+  const shownUrl = s.tokenUrl.shown
   const endpoint = await buildClient(tokenEndpointClient(client.job, url, s))
   const grant = s.grant.type === 'jwt-bearer' ? new JwtBearer(s, s.grant) : new ClientCredentials(s, s.grant)
-  const source = new TokenSource(grant, { dispatcher: endpoint.dispatcher, url, shownUrl })
+  const source = new TokenSource(grant, { dispatcher: endpoint.dispatcher, url, shownUrl, hidden: s.tokenUrl.secrets() })
   client.onClose(async () => {
     source.close()
     await endpoint.close()

@@ -60,7 +60,7 @@ export class JwtBearer implements Grant {
       iss: g.iss,
       sub: s.clientId,
       jti: randomUUID(),
-      aud: g.audience,
+      aud: g.audience ?? s.tokenUrl.reveal(),
       iat: now,
       exp: now + ASSERTION_LIFETIME_S,
     }
@@ -75,9 +75,11 @@ export class JwtBearer implements Grant {
 
   async fetch (pem: string, r: GrantRequest): Promise<Token> {
     const s = this.#settings
-    const form: Form = new Map([['grant_type', JWT_BEARER], ['assertion', this.assertion(pem)]])
+    const assertion = this.assertion(pem)
+    const form: Form = new Map([['grant_type', JWT_BEARER], ['assertion', assertion]])
     if (s.scopes.length > 0) form.set('scope', s.scopes.join(' '))
     for (const [name, value] of s.endpointParams) form.set(name, value)
-    return requestToken({ ...r, form })
+    // The assertion is a credential for its 10 minutes: an endpoint that echoes it must not show it.
+    return requestToken({ ...r, form, hidden: [...r.hidden, assertion] })
   }
 }

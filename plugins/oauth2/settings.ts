@@ -2,14 +2,15 @@
 // in the auth slot's phases (src/config/slot.ts): its own unmarshal (shape,
 // tls_config, proxy keys), then the oauth2 part of HTTPClientConfig.Validate
 // (rules 6b-6f), then what the gateway checks at load that Prometheus would
-// only find when fetching a token.
+// only find when fetching a token. The token URL may carry secrets in its
+// query (`?client_secret=...`): it is a SecretUrl, printed with them hidden.
 import { createPrivateKey } from 'node:crypto'
 import type { Node } from 'yaml'
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
 import type { FeatureSet, FeatureUse, SlotClaim } from '../../src/config/feature.js'
 import type { ClientFeature } from '../../src/client/feature.js'
 import { describeSource, type ValueSource } from '../../src/client/secret.js'
-import { redact } from '../proxy/url.js'
+import { redactUrl, SecretUrl } from '../../src/client/secret-url.js'
 import { atMostOneGiven, given, refuseRefs, source, strictMap } from '../auth/fields.js'
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
@@ -29,14 +30,15 @@ export interface JwtBearerGrant {
   readonly keyId: string
   readonly algorithm: SignatureAlgorithm
   readonly iss: string
-  readonly audience: string
+  /** As written; undefined: the token URL. */
+  readonly audience: string | undefined
   readonly claims: Readonly<Record<string, unknown>>
 }
 
 export interface OAuth2Settings {
   readonly clientId: string
-  /** As written; absolute http(s). */
-  readonly tokenUrl: string
+  /** Absolute http(s); may carry secrets in its query, so it prints them hidden. */
+  readonly tokenUrl: SecretUrl
   readonly scopes: readonly string[]
   /** In the order written. */
   readonly endpointParams: ReadonlyArray<readonly [string, string]>
@@ -77,7 +79,7 @@ export function readOAuth2 (job: MapCursor, transport: FeatureSet<ClientFeature>
   return { key: 'oauth2', m, scopes, endpointParams, transport: transport.decode(m) }
 }
 
-function checkTokenUrl (c: Cursor): string {
+function checkTokenUrl (c: Cursor): SecretUrl {
   const written = c.string()
   let url: URL | undefined
   try {
@@ -86,9 +88,13 @@ function checkTokenUrl (c: Cursor): string {
     url = undefined
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw c.error(`invalid oauth2 token_url ${JSON.stringify(redact(written))}: want an absolute http:// or https:// URL`)
+    throw c.error(`invalid oauth2 token_url ${JSON.stringify(redactUrl(written))}: want an absolute http:// or https:// URL`)
   }
-  return written
+  try {
+    return new SecretUrl(written)
+  } catch (err) {
+    throw c.error((err as Error).message)
+  }
 }
 
 /** golang-jwt's ParseRSAPrivateKeyFromPEM, as far as its errors go. Returns the error, or undefined. */
@@ -102,7 +108,7 @@ export function rsaKeyProblem (pem: string): string | undefined {
   }
 }
 
-function jwtGrant (m: MapCursor, clientId: string, tokenUrl: string): JwtBearerGrant {
+function jwtGrant (m: MapCursor, clientId: string): JwtBearerGrant {
   const key = source(m, 'client_certificate_key', 'client_certificate_key_file', 'oauth2.client_certificate_key_file')
   if (key === undefined) {
     throw m.error(`oauth2 client_certificate_key or client_certificate_key_file must be configured using grant-type=${JWT_BEARER}`)
@@ -120,7 +126,7 @@ function jwtGrant (m: MapCursor, clientId: string, tokenUrl: string): JwtBearerG
     keyId: m.at('client_certificate_key_id').string(),
     algorithm,
     iss: m.at('iss').string() || clientId,
-    audience: m.at('audience').string() || tokenUrl,
+    audience: m.at('audience').string() || undefined,
     claims,
   }
 }
@@ -158,7 +164,7 @@ export function settleOAuth2 ({ m, scopes, endpointParams, transport }: OAuth2Cl
   }
 
   const grant = jwt
-    ? jwtGrant(m, clientId, tokenUrl)
+    ? jwtGrant(m, clientId)
     : { type: 'client_credentials' as const, secret: source(m, 'client_secret', 'client_secret_file', 'oauth2.client_secret_file') }
   return { clientId, tokenUrl, scopes, endpointParams, grant, transport }
 }
@@ -176,11 +182,12 @@ export function describeOAuth2 (s: OAuth2Settings): Record<string, unknown> {
           client_certificate_key_id: g.keyId === '' ? undefined : g.keyId,
           signature_algorithm: g.algorithm,
           iss: g.iss,
-          audience: g.audience,
+          // Defaulted, it is the token URL, secrets and all: shown as the token URL is.
+          audience: g.audience ?? s.tokenUrl.shown,
           claims: Object.keys(g.claims).length === 0 ? undefined : g.claims,
         }),
     scopes: s.scopes.length === 0 ? undefined : s.scopes,
-    token_url: redact(s.tokenUrl),
+    token_url: s.tokenUrl.shown,
     endpoint_params: s.endpointParams.length === 0 ? undefined : Object.fromEntries(s.endpointParams),
     ...Object.assign({}, ...s.transport.map(({ feature, settings }) => feature.describe?.(settings) ?? {})),
   }

@@ -3,15 +3,18 @@
 // body (or a form body when the endpoint says so), and treat a non-2xx status
 // or an `error` field as a failure. Every failure is SG_OAUTH2_TOKEN
 // `oauth2: cannot fetch token: ...`, naming the endpoint's status when it
-// answered.
+// answered, and never any form of a secret the request carried (the client
+// secret, the token URL's query values, a JWT assertion) that the endpoint
+// may echo.
 import { STATUS_CODES } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { classify, errorWords } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
+import { hideSecrets, Secret, SECRET_PLACEHOLDER } from '../../src/client/secret.js'
 import { encodeForm, type Form } from './form.js'
 
 export interface Token {
-  readonly accessToken: string
+  readonly accessToken: Secret
   /** As the endpoint sent it; see authorizationScheme. */
   readonly tokenType: string
   /** When it expires (ms since the epoch); undefined: never. */
@@ -21,7 +24,7 @@ export interface Token {
 export interface TokenRequest {
   readonly dispatcher: Dispatcher
   readonly url: URL
-  /** The URL as messages show it (password hidden). */
+  /** The URL as messages show it (password and query values hidden). */
   readonly shownUrl: string
   readonly form: Form
   /** `Basic ...` client authentication, when the form does not carry it. */
@@ -29,11 +32,11 @@ export interface TokenRequest {
   readonly userAgent: string | undefined
   readonly signal: AbortSignal
   /**
-   * Strings never to show in an error (the client secret, as sent): an
-   * endpoint that echoes the request in its error body must not make the
-   * gateway hand the secret to its caller.
+   * Strings never to show in an error, in any form (secretForms: raw,
+   * URL-encoded, JSON-escaped, base64): an endpoint that echoes the request
+   * in its error body must not make the gateway hand a secret to its caller.
    */
-  readonly hidden?: readonly string[]
+  readonly hidden: readonly string[]
 }
 
 /** golang.org/x/oauth2 reads at most this much of the answer. */
@@ -146,7 +149,7 @@ export async function requestToken (r: TokenRequest): Promise<Token> {
   const status = `${res.statusCode} ${res.statusText || (STATUS_CODES[res.statusCode] ?? '')}`.trim()
   const failed = res.statusCode < 200 || res.statusCode > 299
   const text = body.toString('utf8')
-  const hide = (s: string): string => (r.hidden ?? []).reduce((acc, h) => h === '' ? acc : acc.split(h).join('<secret>'), s)
+  const hide = (s: string): string => hideSecrets(s, r.hidden)
   const visible = hide(text)
   const shown = visible.length > SHOWN_BODY ? visible.slice(0, SHOWN_BODY) + '…' : visible
   const statusError = (): Error => fetchError(`${status}\nResponse: ${shown}`)
@@ -160,13 +163,16 @@ export async function requestToken (r: TokenRequest): Promise<Token> {
   }
   // RFC 6749 wants 400 for errors, but some endpoints answer 200 with an `error` field.
   if (parsed.errorCode !== '') {
-    const detail = hide([parsed.errorCode, parsed.errorDescription, parsed.errorUri].filter((s) => s !== '').map((s) => JSON.stringify(s)).join(' '))
+    // Hidden before quoting: quoting would escape a secret the endpoint echoed JSON-escaped once more.
+    const detail = [parsed.errorCode, parsed.errorDescription, parsed.errorUri].filter((s) => s !== '').map((s) => JSON.stringify(hide(s))).join(' ')
     throw fetchError(`${status}: ${detail}`)
   }
   if (failed) throw statusError()
   if (parsed.accessToken === '') throw fetchError('server response missing access_token')
+  // What would print as a hidden token cannot be one (a Secret never holds the placeholder).
+  if (parsed.accessToken === SECRET_PLACEHOLDER) throw fetchError(`server response has ${JSON.stringify(SECRET_PLACEHOLDER)} as access_token`)
   return {
-    accessToken: parsed.accessToken,
+    accessToken: new Secret(parsed.accessToken),
     tokenType: parsed.tokenType,
     expiry: parsed.expiresIn !== 0 ? Date.now() + parsed.expiresIn * 1000 : undefined,
   }

@@ -27,10 +27,13 @@ class Flight {
   readonly #controller = new AbortController()
   readonly #timer: NodeJS.Timeout
   readonly promise: Promise<Token>
+  /** The credential the token is fetched with (a client secret): private, so nothing prints it. */
+  readonly #credential: string
   #waiters = 0
   #settled = false
 
-  constructor (readonly credential: string, run: (signal: AbortSignal) => Promise<Token>, capMs: number) {
+  constructor (credential: string, run: (signal: AbortSignal) => Promise<Token>, capMs: number) {
+    this.#credential = credential
     this.#timer = setTimeout(() => {
       this.#controller.abort(new Error(`no token within ${capMs / 1000}s`))
     }, capMs)
@@ -69,6 +72,11 @@ class Flight {
     })
   }
 
+  /** Whether the fetch is for `credential`. */
+  isFor (credential: string): boolean {
+    return credential === this.#credential
+  }
+
   /** Aborted (abandoned, capped, closed): new scrapes must not join it. */
   get aborted (): boolean {
     return this.#controller.signal.aborted
@@ -83,6 +91,8 @@ export interface TokenSourceOptions {
   readonly dispatcher: Dispatcher
   readonly url: URL
   readonly shownUrl: string
+  /** The token URL's secrets (SecretUrl.secrets). */
+  readonly hidden: readonly string[]
   readonly capMs?: number
 }
 
@@ -112,7 +122,7 @@ export class TokenSource {
     if (cached !== undefined && cached.credential === credential && valid(cached.token)) return cached.token
 
     let flight = this.#flight
-    if (flight === undefined || flight.credential !== credential || flight.aborted) {
+    if (flight === undefined || !flight.isFor(credential) || flight.aborted) {
       if (this.#closed) throw new Errors.OAUTH2_TOKEN('oauth2: cannot fetch token: the job\'s client is closed')
       flight = this.#start(credential, userAgent)
     }
@@ -120,9 +130,9 @@ export class TokenSource {
   }
 
   #start (credential: string, userAgent: string | undefined): Flight {
-    const { dispatcher, url, shownUrl, capMs = TOKEN_FETCH_CAP_MS } = this.#options
+    const { dispatcher, url, shownUrl, hidden, capMs = TOKEN_FETCH_CAP_MS } = this.#options
     const flight = new Flight(credential, async (signal) => {
-      const request: GrantRequest = { dispatcher, url, shownUrl, userAgent, signal }
+      const request: GrantRequest = { dispatcher, url, shownUrl, hidden, userAgent, signal }
       return this.#grant.fetch(credential, request)
     }, capMs)
     this.#flight = flight
@@ -143,5 +153,5 @@ export class TokenSource {
 
 /** oauth2.Token.Valid: an access token that does not expire within EXPIRY_DELTA_MS. */
 function valid (token: Token): boolean {
-  return token.accessToken !== '' && (token.expiry === undefined || token.expiry - EXPIRY_DELTA_MS >= Date.now())
+  return token.accessToken.reveal() !== '' && (token.expiry === undefined || token.expiry - EXPIRY_DELTA_MS >= Date.now())
 }

@@ -2,7 +2,7 @@
 // Prometheus's messages and order (HTTPClientConfig.Validate rule 7), the proxy
 // URL parsed and the environment read once, at load.
 import type { MapCursor } from '../../src/config/cursor.js'
-import { Secret } from '../../src/client/secret.js'
+import { SECRET_PLACEHOLDER, secretAt, type Secret } from '../../src/client/secret.js'
 import { NoProxy } from './no-proxy.js'
 import { parseEnvironmentProxy, parseProxyUrl, type ProxyUrl } from './url.js'
 
@@ -30,9 +30,8 @@ function decodeConnectHeader (job: MapCursor): Array<[string, Secret[]]> {
   return m.keys().map((name) => {
     if (!TOKEN.test(name)) throw m.keyCursor(name).error(`invalid header name ${JSON.stringify(name)}`)
     const values = m.at(name).list().map((c) => {
-      const v = c.string()
-      if (!FIELD_VALUE.test(v)) throw c.error(`invalid value for header ${JSON.stringify(name)}`)
-      return new Secret(v)
+      if (!FIELD_VALUE.test(c.string())) throw c.error(`invalid value for header ${JSON.stringify(name)}`)
+      return secretAt(c)
     })
     return [name.toLowerCase(), values]
   })
@@ -88,7 +87,7 @@ export function decodeProxy (job: MapCursor): ProxySettings | undefined {
 
   const connectDescribed = connectHeader.length === 0
     ? undefined
-    : Object.fromEntries(connectHeader.map(([name, values]) => [name, values.map(() => '<secret>')]))
+    : Object.fromEntries(connectHeader.map(([name, values]) => [name, values.map(() => SECRET_PLACEHOLDER)]))
 
   if (environment) {
     // Read once, when the job's client is built (Prometheus reads it on first use).

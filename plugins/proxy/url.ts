@@ -1,42 +1,35 @@
-// A forward proxy's URL, parsed once at load. It prints with its password as
-// `xxxxx` (prometheus/common URL.Redacted) wherever it goes (errors, logs,
-// /config), and its userinfo becomes the Proxy-Authorization Go's transport
-// sends: `Basic base64(user:password)`, both unescaped.
-import { inspect } from 'node:util'
+// A forward proxy's URL, parsed once at load. It prints as every URL that
+// may carry secrets does (src/client/secret-url.ts: the password as `xxxxx`,
+// as prometheus/common's URL.Redacted shows it; query values as `<secret>`)
+// wherever it goes (errors, logs, /config), and its userinfo becomes the
+// Proxy-Authorization Go's transport sends: `Basic base64(user:password)`,
+// both unescaped.
 import { Secret } from '../../src/client/secret.js'
+import { redactUrl, SecretUrl } from '../../src/client/secret-url.js'
 
-export class ProxyUrl {
+export class ProxyUrl extends SecretUrl {
   readonly protocol: 'http:' | 'https:'
   /** `scheme://host[:port]`, no userinfo: where the gateway connects. */
   readonly origin: string
   /** Without IPv6 brackets. */
   readonly hostname: string
-  /** The URL as written, password replaced by `xxxxx`. */
-  readonly redacted: string
   readonly authorization: Secret | undefined
 
   constructor (url: URL, written: string) {
+    super(written)
     this.protocol = url.protocol as 'http:' | 'https:'
     this.origin = url.origin
     this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    this.redacted = redact(written)
     if (url.username !== '' || url.password !== '') {
-      const user = unescape(url.username, this.redacted)
-      const password = unescape(url.password, this.redacted)
+      const user = unescape(url.username, this.shown)
+      const password = unescape(url.password, this.shown)
       this.authorization = new Secret('Basic ' + Buffer.from(`${user}:${password}`).toString('base64'))
     }
   }
 
-  toString (): string {
-    return this.redacted
-  }
-
-  toJSON (): string {
-    return this.redacted
-  }
-
-  [inspect.custom] (): string {
-    return this.redacted
+  /** The URL as written, password and query values hidden: how it prints. */
+  get redacted (): string {
+    return this.shown
   }
 }
 
@@ -46,15 +39,6 @@ function unescape (s: string, redacted: string): string {
   } catch {
     throw new Error(`parse "${redacted}": invalid URL escape in userinfo`)
   }
-}
-
-/** `scheme://user:pass@rest` → `scheme://user:xxxxx@rest`; anything else unchanged. */
-export function redact (written: string): string {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@(.*)$/s.exec(written)
-  if (m === null) return written
-  const [, scheme, userinfo, rest] = m as unknown as [string, string, string, string]
-  const colon = userinfo.indexOf(':')
-  return colon === -1 ? written : `${scheme}${userinfo.slice(0, colon)}:xxxxx@${rest}`
 }
 
 function tryUrl (s: string): URL | undefined {
@@ -78,9 +62,9 @@ function checkScheme (url: URL, redacted: string): URL {
 export function parseProxyUrl (written: string): ProxyUrl {
   const url = tryUrl(written)
   if (url === undefined || url.hostname === '') {
-    throw new Error(`parse "${redact(written)}": invalid URL: want http://host:port or https://host:port`)
+    throw new Error(`parse "${redactUrl(written)}": invalid URL: want http://host:port or https://host:port`)
   }
-  return new ProxyUrl(checkScheme(url, redact(written)), written)
+  return new ProxyUrl(checkScheme(url, redactUrl(written)), written)
 }
 
 /**
@@ -100,5 +84,5 @@ export function parseEnvironmentProxy (written: string): ProxyUrl | undefined {
     }
   }
   if (url === undefined || url.hostname === '') return undefined
-  return new ProxyUrl(checkScheme(url, redact(used)), used)
+  return new ProxyUrl(checkScheme(url, redactUrl(used)), used)
 }

@@ -1,16 +1,43 @@
 // Secret values and file-backed values. A Secret never prints its content
-// (logs, errors, /config, util.inspect); a file-backed value is the file's
-// current content on every use (src/client/fresh-file.ts), trimmed, so a
-// rotated token works without a reload.
+// (logs, errors, /config, util.inspect, JSON, template literals): it prints
+// `<secret>`, as prometheus/common's config.Secret marshals. A file-backed
+// value is the file's current content on every use
+// (src/client/fresh-file.ts), trimmed, so a rotated token works without a
+// reload.
+//
+// The placeholder is never a value: a config that holds `<secret>` where a
+// secret goes (the output of /config pasted back) is refused at load.
+// Prometheus reads it back verbatim and sends `<secret>` as the credential,
+// which fails at the target with nothing pointing at the config
+// (README "Where the gateway differs from Prometheus").
 import { inspect } from 'node:util'
 import { FreshFile } from './fresh-file.js'
 import { Errors } from '../errors.js'
+import { queryEscape } from '../go-format.js'
+import type { Cursor } from '../config/cursor.js'
 import { goFileError } from '../config/files.js'
+
+/** What a secret prints as, everywhere. */
+export const SECRET_PLACEHOLDER = '<secret>'
+
+/** Why `<secret>` cannot be a secret's value: the message of a load error. */
+export const PLACEHOLDER_MESSAGE = `"${SECRET_PLACEHOLDER}" is what scrape-gateway (like Prometheus) prints in place of a secret, not a secret: ` +
+  'write the real value here (a config copied from /config has none)'
+
+/** Thrown by `new Secret('<secret>')`; a config key's decoder turns it into a load error at the key (secretAt). */
+export class PlaceholderSecretError extends Error {
+  constructor () {
+    super(PLACEHOLDER_MESSAGE)
+    this.name = 'PlaceholderSecretError'
+  }
+}
 
 export class Secret {
   readonly #value: string
 
   constructor (value: string) {
+    // Whoever builds a Secret from what a file says, the placeholder never passes for a value.
+    if (value === SECRET_PLACEHOLDER) throw new PlaceholderSecretError()
     this.#value = value
   }
 
@@ -19,16 +46,54 @@ export class Secret {
   }
 
   toJSON (): string {
-    return '<secret>'
+    return SECRET_PLACEHOLDER
   }
 
   toString (): string {
-    return '<secret>'
+    return SECRET_PLACEHOLDER
+  }
+
+  // `${s}`, `'' + s`, String(s), Buffer.from(s): every conversion is the placeholder.
+  [Symbol.toPrimitive] (): string {
+    return SECRET_PLACEHOLDER
   }
 
   [inspect.custom] (): string {
-    return '<secret>'
+    return SECRET_PLACEHOLDER
   }
+}
+
+/** The secret written at config key `c` (a string); `<secret>` is refused there, with file:line. */
+export function secretAt (c: Cursor, transform: (s: string) => string = (s) => s): Secret {
+  const written = c.string()
+  if (written === SECRET_PLACEHOLDER) throw c.error(PLACEHOLDER_MESSAGE)
+  return new Secret(transform(written))
+}
+
+/**
+ * The forms in which `secret` may show up in a text that echoes a request:
+ * as it is, URL-encoded (Go's QueryEscape and encodeURIComponent), inside a
+ * JSON string, and in base64 (alone, as a Basic header carries it). A text
+ * that may echo a secret is cleaned of all of them (oauth2's token errors).
+ * Longest first, so no form is cut by a shorter one's replacement.
+ */
+export function secretForms (secret: string): string[] {
+  if (secret === '') return []
+  const forms = new Set([
+    secret,
+    queryEscape(secret),
+    encodeURIComponent(secret),
+    JSON.stringify(secret).slice(1, -1),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(secret).toString('base64url'),
+  ])
+  return [...forms].sort((a, b) => b.length - a.length)
+}
+
+/** `text` with every form of every one of `secrets` replaced by `<secret>`. */
+export function hideSecrets (text: string, secrets: readonly string[]): string {
+  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length)
+  return forms.reduce((acc, form) => acc.split(form).join(SECRET_PLACEHOLDER), text)
 }
 
 /** Where a value comes from: inline in the config, or a file as it is at each use. */
@@ -81,5 +146,5 @@ export function readSecretFile (file: FreshFile, key: string, failure: string): 
 export function describeSource (key: string, source: ValueSource | undefined, { plain = false } = {}): Record<string, string> {
   if (source === undefined) return {}
   if (source.kind === 'file') return { [`${key}_file`]: source.file.path }
-  return { [key]: plain ? source.value.reveal() : '<secret>' }
+  return { [key]: plain ? source.value.reveal() : SECRET_PLACEHOLDER }
 }
