@@ -17,7 +17,6 @@ export const authorizationFeature: SlotClientFeature<Authorization, Authorizatio
   name: 'authorization',
   keys: ['authorization', 'bearer_token', 'bearer_token_file'],
   slot: 'auth',
-  sendsCredentials: true,
   read: readAuthorization,
   rules: [
     { rule: '1', check: checkBearer },

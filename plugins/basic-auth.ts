@@ -13,7 +13,6 @@ export const basicAuthFeature: SlotClientFeature<BasicAuth, BasicAuthClaim> = {
   name: 'basic_auth',
   keys: ['basic_auth'],
   slot: 'auth',
-  sendsCredentials: true,
   read: readBasicAuth,
   rules: [{ rule: '3', check: checkBasicAuth }],
   // No collisions of its own: Prometheus words basic_auth beside another kind in that kind's rules (2, 5e, 6a).

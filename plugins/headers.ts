@@ -10,7 +10,6 @@ export const headersFeature: ClientFeature<HeadersSettings> = {
   name: 'headers',
   keys: ['http_headers'],
   // Secrets and files may hold credentials (API keys).
-  sendsCredentials: true,
   decode: decodeHeaders,
   compile (settings, client) {
     client.use(Layer.Headers, headersInterceptor(settings))

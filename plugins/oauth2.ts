@@ -15,7 +15,6 @@ export function oauth2Feature (transport: FeatureSet<ClientFeature>): SlotClient
     name: 'oauth2',
     keys: ['oauth2'],
     slot: 'auth',
-    sendsCredentials: true,
     read: (job) => readOAuth2(job, transport),
     rules: [{ rule: '6b', check: checkOAuth2 }],
     collisions: [{

@@ -1,5 +1,6 @@
 // The redirects feature: follow_redirects (default true, as in Prometheus).
-// Every job has settings, so every job that follows gets the redirect layer.
+// Every job has settings, so every job that follows gets the redirect layer,
+// which keeps every hop inside the job's target policy.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Layer, type ClientFeature } from '../src/client/feature.js'
@@ -20,7 +21,9 @@ export const redirectsFeature: ClientFeature<RedirectSettings> = {
   keys: ['follow_redirects'],
   decode: decodeRedirects,
   compile (settings, client) {
-    if (settings.follow) client.use(Layer.Redirect, redirectInterceptor())
+    // Fail closed: a client without a target policy (one whose destination the
+    // config names, like a token endpoint's) has no hop it may be sent to.
+    if (settings.follow && client.targets !== undefined) client.use(Layer.Redirect, redirectInterceptor(client.targets))
   },
   describe: (s) => ({ follow_redirects: s.follow }),
 }

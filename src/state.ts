@@ -12,6 +12,7 @@ import { compileJob, type CompiledJob } from './scrape/job.js'
 export class GatewayState {
   #config: GatewayConfig<ClientFeature> | undefined
   #jobs = new Map<string, CompiledJob>()
+  #warnings: readonly string[] = []
   /** Loads run one after another, so an older file can never be swapped in last. */
   #loading: Promise<void> = Promise.resolve()
 
@@ -52,12 +53,20 @@ export class GatewayState {
     if (config.ignored.length > 0) {
       this.log.info({ keys: config.ignored }, 'config keys that only matter to Prometheus are ignored')
     }
-    for (const job of config.jobs) {
-      if (job.targets.length === 0 && job.client.some((c) => c.feature.sendsCredentials === true)) {
-        this.log.warn({ job: job.name }, 'job sends credentials but has no static_configs targets: it can be probed at any target')
-      }
+    const warnings: string[] = []
+    for (const [name, job] of jobs) {
+      if (!job.policy.allowsNothing) continue
+      const warning = `job ${JSON.stringify(name)} has neither static_configs nor allowed_targets: every target is refused (403 SG_TARGET_FORBIDDEN)`
+      warnings.push(warning)
+      this.log.warn({ job: name }, warning)
     }
+    this.#warnings = warnings
     await closeAll(old)
+  }
+
+  /** What the loaded config allows that an operator should hear about (--config.check prints these). */
+  get warnings (): readonly string[] {
+    return this.#warnings
   }
 
   async close (): Promise<void> {

@@ -28,7 +28,6 @@ const apiKeyFeature: SlotClientFeature<Secret, ApiKeyClaim> = {
   name: 'x_api_key',
   keys: ['x_api_key'],
   slot: 'auth',
-  sendsCredentials: true,
   read (job) {
     if (!job.set('x_api_key')) return undefined
     const block = job.at('x_api_key').map()

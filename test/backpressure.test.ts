@@ -17,7 +17,7 @@ import { startHttp2Target } from './helpers/targets.js'
 const MB = 1024 * 1024
 
 function job (name: string): string {
-  return `scrape_configs:\n  - job_name: ${name}\n`
+  return `scrape_configs:\n  - job_name: ${name}\n    allowed_targets: ['127.0.0.1:*']\n`
 }
 
 /** A target that answers any request with `head` + `body`, then closes the connection. */
@@ -164,7 +164,7 @@ describe('a slow caller', () => {
       res.end(big)
     })
     t.after(() => target.close())
-    const gw = await startGateway(`scrape_configs:\n  - job_name: h2\n    scheme: https\n    tls_config: { ca_file: ${ca.certFile} }\n`, { logLevel: false })
+    const gw = await startGateway(`scrape_configs:\n  - job_name: h2\n    scheme: https\n    tls_config: { ca_file: ${ca.certFile} }\n    allowed_targets: ['127.0.0.1:*']\n`, { logLevel: false })
     t.after(() => gw.close())
     const warnings: string[] = []
     const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }

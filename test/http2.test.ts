@@ -38,7 +38,7 @@ describe('HTTP/2', () => {
   })
 
   const job = (name: string, extra = ''): string =>
-    `  - job_name: ${name}\n    scheme: https\n    tls_config: { ca_file: ${ca.certFile} }\n${extra}`
+    `  - job_name: ${name}\n    scheme: https\n    tls_config: { ca_file: ${ca.certFile} }\n    allowed_targets: ['127.0.0.1:*']\n${extra}`
 
   describe('negotiation', () => {
     let target: Target
@@ -155,6 +155,7 @@ scrape_configs:
   - job_name: mtls
     scheme: https
     tls_config: { ca_file: ${ca.certFile}, cert_file: ${client.certFile}, key_file: ${client.keyFile} }
+    allowed_targets: ['127.0.0.1:*']
 `)
     t.after(async () => { await target.close(); await gw.close() })
     assertOk(await probe(gw, 'mtls', target.host))

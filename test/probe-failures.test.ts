@@ -172,9 +172,11 @@ async function eventually (fn: () => Promise<void>, ms = 2000): Promise<void> {
   }
 }
 
+/** A job that may be probed at any port of 127.0.0.1, where the tests' targets listen. */
 const ANY_JOB = (name: string, extra = ''): string => `
 scrape_configs:
   - job_name: ${name}
+    allowed_targets: ['127.0.0.1:*']
 ${extra.split('\n').filter((l) => l.trim() !== '').map((l) => `    ${l}`).join('\n')}
 `
 
@@ -286,8 +288,10 @@ global:
   body_size_limit: 1KB
 scrape_configs:
   - job_name: inherits
+    allowed_targets: ['127.0.0.1:*']
   - job_name: own
     body_size_limit: 10KB
+    allowed_targets: ['127.0.0.1:*']
 `, target)
     assertCoded(await get(probeUrl(gw, 'inherits', target.host)), 502, 'SG_BODY_SIZE_LIMIT', 'inherits', target.host)
     const ok = await get(probeUrl(gw, 'own', target.host))

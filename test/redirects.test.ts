@@ -1,7 +1,11 @@
-// follow_redirects: Go's redirect rules, and credentials that never cross
-// hosts. Two origins on 127.0.0.1 and `localhost` (different hosts for the
-// cross-host rule), real sockets, a real gateway; each target records what it
-// received, so the assertions are on what the second origin actually saw.
+// follow_redirects: Go's redirect rules, every hop inside the job's target
+// policy, and credentials that never cross hosts (or ports). Two origins on
+// 127.0.0.1 and `localhost` (different hosts for the cross-host rule), real
+// sockets, a real gateway; each target records what it received, so the
+// assertions are on what the second origin actually saw.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -11,6 +15,9 @@ import { createCa } from './helpers/pki.js'
 import { exposition, metricsHandler, startHttpsTarget, startHttpTarget, type Target } from './helpers/targets.js'
 import { redirectInterceptor } from '../plugins/redirects/interceptor.js'
 import { refererFor, sameHostOrSubdomain } from '../plugins/redirects/hosts.js'
+import { TargetPolicy } from '../src/policy/target-policy.js'
+import { parseTargetRule } from '../src/config/allowed-targets.js'
+import type { ProbeDispatchOptions } from '../src/client/feature.js'
 
 const BODY = exposition(50)
 const serve = metricsHandler(BODY)
@@ -50,6 +57,8 @@ describe('redirects between two hosts', () => {
       '/same': (_q, r) => redirect(r, '/metrics'),
       '/metrics': serve,
       '/other-port': (_q, r) => redirect(r, `${c.url}/metrics`),
+      '/mapped': (_q, r) => redirect(r, `http://[::ffff:127.0.0.1]:${c.port}/metrics`),
+      '/double-slash': (_q, r) => redirect(r, `${a.url}//localhost:${b.port}/metrics`),
       '/cross': (_q, r) => redirect(r, `${bUrl}/metrics`),
       '/cross-and-back': (_q, r) => redirect(r, `${bUrl}/hop-back`),
       '/final': serve,
@@ -67,14 +76,16 @@ describe('redirects between two hosts', () => {
   })
   after(async () => { await Promise.all([a.close(), b.close(), c.close()]) })
 
-  const job = (name: string, path: string, extra = ''): string => `
+  /** A job probed at a; by default it may go to any port of 127.0.0.1 and localhost. */
+  const job = (name: string, metricsPath: string, extra = '', allowed = "['127.0.0.1:*', 'localhost:*']"): string => `
   - job_name: ${name}
-    metrics_path: ${path}
+    metrics_path: ${metricsPath}
     authorization: { credentials: s3cret }
+    allowed_targets: ${allowed}
     ${extra}`
 
   it('a same-host redirect keeps Authorization and the original headers, and sets Referer', async (t) => {
-    const gw = await startGateway(`scrape_configs:${job('same', '/same')}${job('port', '/other-port')}`)
+    const gw = await startGateway(`scrape_configs:${job('same', '/same')}`)
     t.after(() => gw.close())
     const res = await gw.probe('same', a.host)
     assert.equal(res.status, 200)
@@ -87,11 +98,105 @@ describe('redirects between two hosts', () => {
       assert.equal(second?.headers[h], first?.headers[h], h)
     }
     assert.equal(second?.headers.host, a.host)
+  })
 
-    // Only the port changes: still the same host (undici's own interceptor would strip here).
-    const viaPort = await gw.probe('port', a.host)
-    assert.equal(viaPort.status, 200)
-    assert.equal(c.requests.at(-1)?.headers.authorization, 'Bearer s3cret')
+  describe('secret headers and the target policy', () => {
+    let files: string
+    before(() => {
+      files = mkdtempSync(path.join(os.tmpdir(), 'sg-redirect-'))
+      writeFileSync(path.join(files, 'token'), 'file-token\n')
+    })
+
+    /** A job with every kind of credential: authorization, http_headers secrets and files, and plain values. */
+    const credentialed = (name: string, metricsPath: string, allowed: string): string => job(name, metricsPath, `http_headers:
+      X-Api-Key: { secrets: [api-s3cret] }
+      X-Token: { files: [${path.join(files, 'token')}] }
+      X-Tenant: { values: [blue] }
+      X-Mixed: { values: [plain], secrets: [mixed-s3cret] }`, allowed)
+
+    const SECRET_HEADERS = ['authorization', 'x-api-key', 'x-token']
+
+    function assertAllCredentials (seen: Target['requests'][number] | undefined): void {
+      assert.equal(seen?.headers.authorization, 'Bearer s3cret')
+      assert.equal(seen?.headers['x-api-key'], 'api-s3cret')
+      assert.equal(seen?.headers['x-token'], 'file-token')
+      assert.equal(seen?.headers['x-tenant'], 'blue')
+      assert.equal(seen?.headers['x-mixed'], 'plain, mixed-s3cret')
+    }
+
+    function assertNoSecrets (seen: Target['requests'][number] | undefined): void {
+      for (const h of SECRET_HEADERS) assert.equal(seen?.headers[h], undefined, h)
+      assert.equal(seen?.headers['x-tenant'], 'blue', 'plain values are kept, as in Prometheus')
+      assert.equal(seen?.headers['x-mixed'], 'plain', 'only the plain value of a header that also has secrets')
+    }
+
+    it('a redirect to a host the job does not allow fails with 502 SG_REDIRECT_FORBIDDEN; the second server sees nothing', async (t) => {
+      const gw = await startGateway(`scrape_configs:${credentialed('host', '/cross', `['${a.host}']`)}${credentialed('port', '/other-port', `['${a.host}']`)}`)
+      t.after(() => gw.close())
+      const [bSaw, cSaw] = [b.requests.length, c.requests.length]
+      const host = await gw.probe('host', a.host)
+      assert.equal(host.status, 502)
+      assert.equal(await host.text(),
+        `SG_REDIRECT_FORBIDDEN: redirect to "localhost:${b.port}" is not allowed for job "host": not in its static_configs or allowed_targets [job="host" target="${a.host}"]\n`)
+      const port = await gw.probe('port', a.host)
+      assert.equal(port.status, 502)
+      assert.match(await port.text(), new RegExp(`^SG_REDIRECT_FORBIDDEN: redirect to "127\\.0\\.0\\.1:${c.port}" is not allowed for job "port"`))
+      assert.equal(b.requests.length, bSaw, 'b was never asked')
+      assert.equal(c.requests.length, cSaw, 'c was never asked')
+      assertAllCredentials(a.requests.at(-1))
+    })
+
+    it('a redirect to another port of the same host (allowed) is followed without Authorization and without secret or file headers', async (t) => {
+      const gw = await startGateway(`scrape_configs:${credentialed('port', '/other-port', `['${a.host}', '${c.host}']`)}`)
+      t.after(() => gw.close())
+      const res = await gw.probe('port', a.host)
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), BODY)
+      assertAllCredentials(a.requests.at(-1))
+      const seen = c.requests.at(-1)
+      assert.equal(seen?.url, '/metrics')
+      assert.equal(seen?.headers.host, c.host)
+      assertNoSecrets(seen)
+    })
+
+    it('a redirect to another allowed host is followed without secrets; plain values are kept', async (t) => {
+      const gw = await startGateway(`scrape_configs:${credentialed('host', '/cross', `['${a.host}', 'localhost:${b.port}']`)}`)
+      t.after(() => gw.close())
+      const res = await gw.probe('host', a.host)
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), BODY)
+      assertAllCredentials(a.requests.at(-1))
+      const seen = b.requests.at(-1)
+      assert.equal(seen?.headers.host, `localhost:${b.port}`)
+      assertNoSecrets(seen)
+    })
+
+    it('a hop whose name a range allows is checked by the address it resolves to', async (t) => {
+      const gw = await startGateway(`scrape_configs:${job('inside', '/cross', '', `['${a.host}', '127.0.0.0/8:${b.port}']`)}${job('outside', '/cross', '', `['${a.host}', '10.0.0.0/8:${b.port}']`)}`)
+      t.after(() => gw.close())
+      const inside = await gw.probe('inside', a.host)
+      assert.equal(inside.status, 200, 'localhost resolves into 127.0.0.0/8')
+      await inside.arrayBuffer()
+      const bSaw = b.requests.length
+      const outside = await gw.probe('outside', a.host)
+      assert.equal(outside.status, 502)
+      assert.match(await outside.text(), new RegExp(`^SG_REDIRECT_FORBIDDEN: redirect to "localhost:${b.port}": target "localhost:${b.port}" resolved to .*127\\.0\\.0\\.1.*, which is not allowed for job "outside": `))
+      assert.equal(b.requests.length, bSaw, 'no connection was made to the address it resolved to')
+    })
+
+    it('a Location in an odd spelling is refused, and a path that looks like an authority stays a path', async (t) => {
+      const gw = await startGateway(`scrape_configs:${job('mapped', '/mapped')}${job('slashes', '/double-slash', '', `['${a.host}']`)}`)
+      t.after(() => gw.close())
+      const [bSaw, cSaw] = [b.requests.length, c.requests.length]
+      const mapped = await gw.probe('mapped', a.host)
+      assert.equal(mapped.status, 502)
+      assert.match(await mapped.text(), /^SG_REDIRECT_FORBIDDEN: redirect to "\[::ffff:7f00:1\]:\d+" is not allowed for job "mapped": .*IPv4-mapped/)
+      const slashes = await gw.probe('slashes', a.host)
+      assert.equal(slashes.status, 502)
+      assert.match(await slashes.text(), /^SG_UPSTREAM_STATUS: upstream returned 404 Not Found /)
+      assert.equal(a.requests.at(-1)?.url, `//localhost:${b.port}/metrics`, 'asked of a, as a path')
+      assert.deepEqual([b.requests.length, c.requests.length], [bSaw, cSaw])
+    })
   })
 
   it('a cross-host redirect drops Authorization, and later hops back never get it again', async (t) => {
@@ -124,18 +229,25 @@ describe('redirects between two hosts', () => {
       'proxy-authorization': 'Basic cHJveHk6cHc=',
       'proxy-authenticate': 'Basic',
     }
-    // What an outer layer (auth, http_headers) put on the request.
+    // What an outer layer (auth, http_headers) put on the request, and what it says may cross hosts of its own.
     const addHeaders = (dispatch: Dispatcher['dispatch']): Dispatcher['dispatch'] => (opts, handler) =>
-      dispatch({ ...opts, headers: { ...(opts.headers as Record<string, string>), ...secrets, 'x-tenant': 'blue' } }, handler)
+      dispatch({
+        ...opts,
+        headers: { ...(opts.headers as Record<string, string>), ...secrets, 'x-tenant': 'blue', 'x-api-key': 'k3y', 'x-mixed': ['plain', 'k3y'] },
+        crossHostHeaders: { 'x-api-key': undefined, 'x-mixed': 'plain' },
+      } as ProbeDispatchOptions, handler)
     const agent = new Agent()
     t.after(() => agent.close())
-    const client = agent.compose(redirectInterceptor(), addHeaders)
+    const policy = new TargetPolicy({ name: 'unit', scheme: 'http', targets: [], allowedTargets: [parseTargetRule('127.0.0.1:*'), parseTargetRule('localhost:*')] })
+    const client = agent.compose(redirectInterceptor(policy), addHeaders)
 
     const same = await client.request({ origin: a.url, path: '/same', method: 'GET' })
     assert.equal(same.statusCode, 200)
     await same.body.text()
     const sameSeen = a.requests.at(-1)
     for (const [name, value] of Object.entries(secrets)) assert.equal(sameSeen?.headers[name], value, name)
+    assert.equal(sameSeen?.headers['x-api-key'], 'k3y')
+    assert.equal(sameSeen?.headers['x-mixed'], 'plain, k3y')
 
     const cross = await client.request({ origin: a.url, path: '/cross', method: 'GET' })
     assert.equal(cross.statusCode, 200)
@@ -143,6 +255,8 @@ describe('redirects between two hosts', () => {
     const crossSeen = b.requests.at(-1)
     for (const name of Object.keys(secrets)) assert.equal(crossSeen?.headers[name], undefined, name)
     assert.equal(crossSeen?.headers['x-tenant'], 'blue')
+    assert.equal(crossSeen?.headers['x-api-key'], undefined)
+    assert.equal(crossSeen?.headers['x-mixed'], 'plain')
   })
 
   it('a 3xx without Location, or a status Go does not follow, is the answer', async (t) => {
@@ -223,8 +337,10 @@ describe('the number of redirects', () => {
 scrape_configs:
   - job_name: nine
     metrics_path: /chain9/0
+    allowed_targets: ['${chain.host}']
   - job_name: ten
     metrics_path: /chain10/0
+    allowed_targets: ['${chain.host}']
 `)
     t.after(() => gw.close())
     const nine = await gw.probe('nine', chain.host)
@@ -247,6 +363,7 @@ scrape_configs:
 scrape_configs:
   - job_name: loop
     metrics_path: /loop
+    allowed_targets: ['${loop.host}']
 `)
     t.after(async () => { await gw.close(); await agent.close(); await loop.close() })
 
@@ -271,6 +388,7 @@ scrape_configs:
   - job_name: down
     scheme: https
     tls_config: { ca_file: ${ca.certFile} }
+    allowed_targets: ['${secure.host}', '${plain.host}']
 `)
     t.after(async () => { await gw.close(); await plain.close(); await secure.close() })
     const res = await gw.probe('down', secure.host)

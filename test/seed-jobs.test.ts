@@ -1,6 +1,6 @@
 // The seed's two jobs, from their fixtures in config/examples/, each driven
 // against a real local target: only the target address (alertmanager) or the
-// token path (kube-state-metrics) is replaced.
+// token path and allowed targets (kube-state-metrics) are replaced.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -16,6 +16,7 @@ const EXAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 const ALERTMANAGER = path.join(EXAMPLES, 'alertmanager.yml')
 const KSM = path.join(EXAMPLES, 'kube-state-metrics.yml')
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+const KSM_ALLOWED = "allowed_targets: ['kube-state-metrics.kube-system.svc:8443', '10.244.0.0/16:8443']"
 
 /** Replaces `from` in the fixture text, failing if it is not there exactly once. */
 function fixture (file: string, from: string, to: string): string {
@@ -84,7 +85,10 @@ test('kube-state-metrics: https, unverified cert, service-account token re-read 
     }
     metricsHandler(body)(req, res)
   })
-  const gw = await startGateway(fixture(KSM, `bearer_token_file: ${SA_TOKEN}`, `bearer_token_file: ${tokenFile}`))
+  const yaml = fixture(KSM, `bearer_token_file: ${SA_TOKEN}`, `bearer_token_file: ${tokenFile}`)
+    .replace(KSM_ALLOWED, `allowed_targets: ['${target.host}']`)
+  assert.ok(yaml.includes(target.host), `${KSM} should contain ${KSM_ALLOWED}`)
+  const gw = await startGateway(yaml)
   t.after(async () => { await gw.close(); await target.close() })
 
   const job = gw.app.gateway.config.jobs[0]
@@ -93,6 +97,7 @@ test('kube-state-metrics: https, unverified cert, service-account token re-read 
   assert.equal(job.scrapeInterval, 60_000)
   assert.equal(job.scrapeTimeout, 30_000)
   assert.deepEqual(job.targets, [])
+  assert.deepEqual(job.allowedTargets.map((r) => r.text), [target.host])
   assert.deepEqual(gw.app.gateway.config.ignored, ['scrape_configs[0].honor_labels'])
 
   const first = await gw.probe('kube-state-metrics', target.host)
@@ -110,4 +115,10 @@ test('kube-state-metrics: https, unverified cert, service-account token re-read 
   assert.equal(await second.text(), body)
   assert.equal(target.requests.length, 2)
   assert.equal(target.requests.at(-1)?.headers.authorization, 'Bearer eyJhbGciOiJSUzI1NiJ9.second')
+
+  // allowed_targets lists where the token may go: anywhere else is refused before any connection.
+  const other = await gw.probe('kube-state-metrics', '127.0.0.1:1')
+  assert.equal(other.status, 403)
+  await other.arrayBuffer()
+  assert.equal(target.requests.length, 2)
 })

@@ -69,6 +69,7 @@ describe('tls_config file rotation', () => {
 scrape_configs:
   - job_name: rotating
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
     tls_config: { ca_file: ${caFile} }
 `)
     t.after(async () => { await one.close(); await two.close(); await gw.close() })
@@ -112,6 +113,7 @@ scrape_configs:
 scrape_configs:
   - job_name: mtls
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
     tls_config: { ca: ${JSON.stringify(ca1.cert)}, cert_file: ${certFile}, key_file: ${keyFile} }
 `)
     t.after(async () => { await mtls.close(); await gw.close() })
@@ -154,6 +156,7 @@ scrape_configs:
 scrape_configs:
   - job_name: k8s
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
     tls_config:
       ca_file: ${path.join(volume, 'ca.crt')}
       cert_file: ${path.join(volume, 'tls.crt')}
@@ -175,6 +178,7 @@ scrape_configs:
 scrape_configs:
   - job_name: slow
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
     tls_config: { ca_file: ${caFile} }
 `)
     t.after(async () => { await slow.close(); await gw.close() })
@@ -198,6 +202,7 @@ scrape_configs:
 scrape_configs:
   - job_name: proxied
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
     proxy_url: ${proxy.url}
     tls_config: { ca_file: ${caFile} }
 `)

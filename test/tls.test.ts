@@ -87,7 +87,7 @@ function iso (date: string): string {
 }
 
 function job (name: string, tls: string, extra = ''): string {
-  return `  - job_name: ${name}\n    scheme: https\n    tls_config: { ${tls} }\n${extra}`
+  return `  - job_name: ${name}\n    scheme: https\n    tls_config: { ${tls} }\n    allowed_targets: ['127.0.0.1:*']\n${extra}`
 }
 
 describe('tls_config at load', () => {
@@ -225,6 +225,7 @@ describe('probes over TLS', () => {
 scrape_configs:
 ${job('file', `ca_file: ${ca.certFile}`)}${job('inline', `ca: ${JSON.stringify(ca.cert)}`)}${job('bundle', `ca: ${JSON.stringify(otherCa.cert + ca.cert)}`)}  - job_name: system
     scheme: https
+    allowed_targets: ['127.0.0.1:*']
 `)
     t.after(async () => { await target.close(); await gw.close() })
     assertOk(await probe(gw, 'file', target.host))

@@ -46,10 +46,17 @@ type Opts = Dispatcher.DispatchOptions
 type Handler = Dispatcher.DispatchHandler
 type Route = 'direct' | 'forward' | 'tunnel'
 
+/** How an origin goes, decided once per origin; the target's host and port, for the policy. */
+interface Routing {
+  readonly route: Route
+  readonly hostname: string
+  readonly port: number
+}
+
 /** Connection reuse as the core's default Agent (src/client/build.ts); the probe's deadline bounds every wait. */
 const POOL_OPTIONS = { keepAliveTimeout: 60_000, keepAliveMaxTimeout: 5 * 60_000, headersTimeout: 0, bodyTimeout: 0 }
 
-/** Origins seen per job are few; the cap only guards a job without static_configs against unbounded growth. */
+/** Origins seen per job are few; the cap only guards a job whose allowed_targets hold ranges or wildcards against unbounded growth. */
 const MAX_ROUTES = 4096
 
 /** Passes a forwarded response on, except the proxy's own 407, which is the proxy's failure. */
@@ -88,14 +95,16 @@ class ForwardHandler implements Handler {
 export class ProxyDispatcher extends Dispatcher {
   readonly #settings: ProxySettings
   readonly #owned: Dispatcher[] = []
-  readonly #routes = new Map<string, Route>()
+  readonly #routes = new Map<string, Routing>()
+  readonly #viaProxy: DispatcherOptions['viaProxy']
   readonly #forward: Pool | undefined
   readonly #tunnel: Agent | undefined
   readonly #dispatch: Dispatcher['dispatch']
 
-  constructor (settings: ProxySettings, { connect, allowH2, connector }: DispatcherOptions) {
+  constructor (settings: ProxySettings, { connect, allowH2, connector, viaProxy }: DispatcherOptions) {
     super()
     this.#settings = settings
+    this.#viaProxy = viaProxy
     // The job's connector (the TLS feature's when it has one) opens target
     // connections, direct and inside tunnels, so TLS failures are worded alike.
     const direct = new Agent({ connect: connector, allowH2, ...POOL_OPTIONS })
@@ -125,25 +134,27 @@ export class ProxyDispatcher extends Dispatcher {
     }).dispatch
   }
 
-  #route (origin: string): Route {
-    let route = this.#routes.get(origin)
-    if (route !== undefined) return route
+  #route (origin: string): Routing {
+    let routing = this.#routes.get(origin)
+    if (routing !== undefined) return routing
     const url = new URL(origin)
     const https = url.protocol === 'https:'
     const proxy = https ? this.#settings.https : url.protocol === 'http:' ? this.#settings.http : undefined
     const port = url.port !== '' ? url.port : https ? '443' : '80'
-    if (proxy === undefined || this.#settings.noProxy?.bypass(url.hostname, port) === true) route = 'direct'
-    else route = https ? 'tunnel' : 'forward'
+    const route = proxy === undefined || this.#settings.noProxy?.bypass(url.hostname, port) === true ? 'direct' : https ? 'tunnel' : 'forward'
+    routing = { route, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port) }
     if (this.#routes.size >= MAX_ROUTES) this.#routes.clear()
-    this.#routes.set(origin, route)
-    return route
+    this.#routes.set(origin, routing)
+    return routing
   }
 
   #send (dispatchDirect: Dispatcher['dispatch'], opts: Opts, handler: Handler): boolean {
     const origin = String(opts.origin)
-    const route = this.#route(origin)
-    if (route === 'tunnel') return (this.#tunnel as Agent).dispatch(opts, handler)
+    const { route, hostname, port } = this.#route(origin)
     if (route === 'direct') return dispatchDirect(opts, handler)
+    const refused = this.#viaProxy(hostname, port)
+    if (refused !== undefined) throw refused
+    if (route === 'tunnel') return (this.#tunnel as Agent).dispatch(opts, handler)
     // Forwarded: `GET http://host:port/path` to the proxy, Host the target's.
     const proxy = this.#settings.http as ProxyUrl
     const url = new URL(origin)

@@ -1,6 +1,7 @@
 // The redirect layer (Layer.Redirect, below the auth layer): follows 3xx the
-// way Go's http.Client does for Prometheus, and drops every credential once a
-// hop leaves the original host.
+// way Go's http.Client does for Prometheus, keeps every hop inside the job's
+// target policy, and drops every credential once a hop leaves the original
+// host and port.
 //
 // - 301, 302, 303, 307 and 308 with a Location are followed; any other status,
 //   or a 3xx without Location, is the response.
@@ -8,11 +9,21 @@
 //   its own origin and path, so a hop may change host, port or scheme.
 // - At most 10 requests in all: the 10th redirect fails the scrape with
 //   `stopped after 10 redirects`.
+// - Each hop's target is checked by the job's target policy like the probe's
+//   own (src/policy/target-policy.ts) before it is dispatched, and dialled
+//   in the canonical form that was checked: a hop the job does not allow
+//   fails the scrape with SG_REDIRECT_FORBIDDEN, and so does one whose name
+//   resolves to an address the job does not allow (the connector's
+//   SG_ADDRESS_FORBIDDEN, reworded here as the redirect's).
 // - Each hop carries the original request's headers (as the outer layers set
 //   them) plus a Referer, except from https to http.
 // - Once a hop goes to a host that is neither the original host nor a
-//   subdomain of it, this and every later hop go without Authorization,
-//   Www-Authenticate, Cookie, Cookie2, Proxy-Authorization, Proxy-Authenticate.
+//   subdomain of it, or to another port (stricter than Go, which ignores the
+//   port: another port is another server), this and every later hop go
+//   without Authorization, Www-Authenticate, Cookie, Cookie2,
+//   Proxy-Authorization, Proxy-Authenticate, and without the headers an outer
+//   layer marked as credentials (ProbeDispatchOptions.crossHostHeaders:
+//   http_headers secrets and files; Go drops only the fixed set).
 // - A 3xx body is read to its end and dropped before the next hop.
 //
 // Why not undici's own interceptors.redirect (lib/interceptor/redirect.js,
@@ -20,11 +31,12 @@
 // rules, not Go's, where they differ for a scrape. Each difference is pinned
 // by a test in test/redirects.test.ts:
 // - Credentials: undici drops Authorization, Cookie and Proxy-Authorization
-//   whenever the origin changes (scheme or port too, and onto a subdomain);
-//   Go keeps them for the same host or a subdomain whatever the port, and
-//   past that drops the six headers above ('a same-host redirect keeps
-//   Authorization ...', 'what counts as the same host', 'every credential
-//   header is dropped on a cross-host hop ...').
+//   whenever the origin changes (scheme too, and onto a subdomain); Go keeps
+//   them for the same host or a subdomain whatever the port, and here for the
+//   same host or a subdomain on the same port; past that the six headers
+//   above go ('a same-host redirect keeps Authorization ...', 'what counts as
+//   the same host', 'every credential header is dropped on a cross-host hop
+//   ...').
 // - Referer: undici sends none ('Referer', 'a same-host redirect ... sets
 //   Referer').
 // - The limit: past maxRedirections undici hands the 3xx on as the answer
@@ -41,9 +53,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import type { Interceptor } from '../../src/client/feature.js'
+import type { Interceptor, ProbeDispatchOptions } from '../../src/client/feature.js'
 import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
-import { Errors } from '../../src/errors.js'
+import type { TargetPolicy } from '../../src/policy/target-policy.js'
+import { Errors, isCoded } from '../../src/errors.js'
 import { refererFor, sameHostOrSubdomain } from './hosts.js'
 
 type Opts = Dispatcher.DispatchOptions
@@ -53,6 +66,12 @@ type Controller = Dispatcher.DispatchController
 const FOLLOWED = new Set([301, 302, 303, 307, 308])
 export const MAX_REQUESTS = 10
 const CREDENTIALS = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2', 'proxy-authorization', 'proxy-authenticate'])
+/** The target policy's refusals of a hop found below this layer (a proxy's dispatcher, the connector). */
+const REFUSED = new Set(['SG_TARGET_FORBIDDEN', 'SG_ADDRESS_FORBIDDEN'])
+
+function portOf (url: URL): string {
+  return url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80'
+}
 
 /** One scrape's chain of requests. */
 class Chain {
@@ -64,7 +83,8 @@ class Chain {
   constructor (
     readonly dispatch: Dispatcher['dispatch'],
     readonly opts: Opts,
-    readonly handler: Handler
+    readonly handler: Handler,
+    readonly policy: TargetPolicy
   ) {}
 
   start (): boolean {
@@ -89,8 +109,14 @@ class Chain {
     if (to.protocol !== 'http:' && to.protocol !== 'https:') {
       throw new Errors.UPSTREAM_REDIRECT(`unsupported protocol scheme ${JSON.stringify(to.protocol.slice(0, -1))} in redirect to ${to.href}`)
     }
-    // Sticky: once the chain has left the original host, it never gets credentials back.
-    if (!this.#crossHost && !sameHostOrSubdomain(to.hostname, this.original.hostname)) this.#crossHost = true
+    // What the policy checked is what is dialled: the hop's authority in
+    // canonical form, set on the parsed URL (re-parsing a path that starts
+    // with `//` would read it as another host).
+    to.host = this.policy.admitHop(to)
+    // Sticky: once the chain has left the original host (or port), it never gets credentials back.
+    if (!this.#crossHost && (!sameHostOrSubdomain(to.hostname, this.original.hostname) || portOf(to) !== portOf(this.original))) {
+      this.#crossHost = true
+    }
 
     this.#headers ??= toRecord(this.opts.headers)
     const headers: HeaderRecord = {}
@@ -98,6 +124,12 @@ class Chain {
       const lower = name.toLowerCase()
       if (lower === 'host' || (this.#crossHost && CREDENTIALS.has(lower))) continue
       headers[name] = value
+    }
+    if (this.#crossHost) {
+      for (const [name, value] of Object.entries((this.opts as ProbeDispatchOptions).crossHostHeaders ?? {})) {
+        if (value === undefined) delete headers[name]
+        else headers[name] = value
+      }
     }
     // An explicit Referer of the original request is kept; otherwise the previous URL.
     if (!Object.keys(headers).some((n) => n.toLowerCase() === 'referer')) {
@@ -177,10 +209,17 @@ class Hop implements Handler {
   onResponseError (controller: Controller, error: Error): void {
     if (this.#errored) return
     this.#errored = true
-    this.chain.handler.onResponseError?.(controller, this.#failed ?? error)
+    this.chain.handler.onResponseError?.(controller, this.#failed ?? this.#refusal(error) ?? error)
+  }
+
+  /** A hop the policy refused below this layer is the redirect's failure (502), not the caller's (403). */
+  #refusal (error: Error): Error | undefined {
+    if (this.url === undefined || !isCoded(error) || !REFUSED.has(error.code)) return undefined
+    return new Errors.REDIRECT_FORBIDDEN(`redirect to ${JSON.stringify(this.url.host)}: ${error.message}`, { cause: error })
   }
 }
 
-export function redirectInterceptor (): Interceptor {
-  return (dispatch) => (opts, handler) => new Chain(dispatch, opts, handler).start()
+/** Follows redirects, each hop checked by the job's target `policy`. */
+export function redirectInterceptor (policy: TargetPolicy): Interceptor {
+  return (dispatch) => (opts, handler) => new Chain(dispatch, opts, handler, policy).start()
 }

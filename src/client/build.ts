@@ -2,13 +2,22 @@
 // an Agent (or what a feature puts in its place) composed with the features'
 // interceptors in Prometheus's layer order. When a feature makes the connect
 // options reloadable (TLS files), the base dispatcher is rebuilt on a change.
+// A job's target policy is enforced here for every connection, whichever
+// feature built the connector: the connector the base dispatcher gets dials
+// only addresses the policy checked (pinned-connect.ts).
 import { Agent, buildConnector, type Dispatcher } from 'undici'
 import type { JobConfig } from '../config/types.js'
+import type { TargetPolicy } from '../policy/target-policy.js'
 import type { ClientBuilder, ClientFeature, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
 import { ReloadingDispatcher } from './reloading.js'
+import { pinnedConnector } from './pinned-connect.js'
 
-/** What a client is built from: a job's name, scheme and client features (a token endpoint's too). */
-export type ClientSpec = Pick<JobConfig<ClientFeature>, 'name' | 'scheme' | 'client'>
+/**
+ * What a client is built from: a job's name, scheme and client features, and
+ * its target policy (a token endpoint's client has none: the config names
+ * its one destination).
+ */
+export type ClientSpec = Pick<JobConfig<ClientFeature>, 'name' | 'scheme' | 'client'> & { readonly policy?: TargetPolicy }
 
 export interface JobClient {
   readonly dispatcher: Dispatcher
@@ -32,7 +41,7 @@ function defaultDispatcher ({ connector, allowH2 }: DispatcherOptions): Dispatch
   })
 }
 
-function defaultConnector ({ connect, allowH2 }: Omit<DispatcherOptions, 'connector'>): Connector {
+function defaultConnector ({ connect, allowH2 }: Pick<DispatcherOptions, 'connect' | 'allowH2'>): Connector {
   return buildConnector({ ...connect, allowH2 })
 }
 
@@ -43,9 +52,11 @@ export async function buildClient (job: ClientSpec): Promise<JobClient> {
   let connectorFactory = defaultConnector
   let reloader: ConnectReloader | undefined
   const connect: ConnectOptions = {}
+  const { policy } = job
   const builder: ClientBuilder = {
     job: job.name,
     scheme: job.scheme,
+    targets: policy,
     connect,
     allowH2: false,
     use: (layer, interceptor) => { layers.push({ layer, seq: layers.length, interceptor }) },
@@ -57,8 +68,16 @@ export async function buildClient (job: ClientSpec): Promise<JobClient> {
   for (const { feature, settings } of job.client) await feature.compile?.(settings, builder)
 
   const { allowH2 } = builder
-  const baseFor = (options: ConnectOptions): Dispatcher =>
-    factory({ connect: options, allowH2, connector: connectorFactory({ connect: options, allowH2 }) })
+  const viaProxy = policy === undefined ? () => undefined : policy.viaProxy.bind(policy)
+  const baseFor = (options: ConnectOptions): Dispatcher => {
+    const connector = connectorFactory({ connect: options, allowH2 })
+    return factory({
+      connect: options,
+      allowH2,
+      connector: policy === undefined ? connector : pinnedConnector(connector, policy),
+      viaProxy,
+    })
+  }
   const first = baseFor({ ...connect })
   const base = reloader === undefined ? first : new ReloadingDispatcher(first, reloader, baseFor)
   // compose(a, b): b sees the request first, so the innermost layer goes first.

@@ -10,6 +10,8 @@
 import type { ConnectionOptions } from 'node:tls'
 import type { buildConnector, Dispatcher } from 'undici'
 import type { PlainFeature, SlotClaim, SlotFeature } from '../config/feature.js'
+import type { TargetPolicy } from '../policy/target-policy.js'
+import type { HeaderRecord } from './headers.js'
 
 /**
  * Where an interceptor sits in the chain, outermost first; the order of
@@ -24,7 +26,11 @@ export const Layer = {
    * all, as the slot lets a job use only one.
    */
   Auth: 40,
-  /** Redirects are followed below the auth layer: each hop carries the headers it set, and the redirect layer strips credentials on cross-host hops. */
+  /**
+   * Redirects are followed below the auth layer: each hop carries the headers
+   * it set, the redirect layer strips credentials on cross-host hops, and it
+   * asks the job's target policy about every hop (ClientBuilder.targets).
+   */
   Redirect: 55,
   Transport: 60,
 } as const
@@ -41,6 +47,14 @@ export type Interceptor = Dispatcher.DispatcherComposeInterceptor
  */
 export interface ProbeDispatchOptions extends Dispatcher.DispatchOptions {
   readonly probe?: { readonly signal: AbortSignal }
+  /**
+   * Set by a layer that adds credentials the fixed set (Authorization,
+   * Cookie, ...) does not cover: http_headers given as secrets or files. For
+   * each such header (lower-case name), what a redirect hop to another host
+   * carries instead: the header's other values, or undefined (none). The
+   * redirect layer applies it on cross-host hops.
+   */
+  readonly crossHostHeaders?: Readonly<Record<string, HeaderRecord[string] | undefined>>
 }
 
 /** TLS options for connections to the job's targets (undici's `connect`). */
@@ -57,9 +71,20 @@ export interface DispatcherOptions {
    * Connects to a target with `connect` and `allowH2` (TCP for http:, TLS for
    * https:, over `httpSocket` when given, e.g. a CONNECT tunnel). The TLS
    * feature's connector reports a failed handshake with its cause in words
-   * (plugins/tls/errors.ts); prefer it to building one from `connect`.
+   * (plugins/tls/errors.ts); prefer it to building one from `connect`. It
+   * also enforces the job's target policy for the address it dials
+   * (src/client/pinned-connect.ts): open every target connection with it.
    */
   connector: Connector
+  /**
+   * Asks the job's target policy about a request that a proxy will carry
+   * (forwarded, or through a CONNECT tunnel) to `hostname:port`: the proxy
+   * resolves the name, so only a target allowed by its name may go. Returns
+   * the coded error to fail the request with, or undefined. A dispatcher
+   * that hands requests to a proxy asks before it does; connections it makes
+   * itself go through `connector`, which checks the address it dials.
+   */
+  viaProxy (hostname: string, port: number): Error | undefined
 }
 
 /**
@@ -80,6 +105,13 @@ export interface ConnectReloader {
 export interface ClientBuilder {
   readonly job: string
   readonly scheme: 'http' | 'https'
+  /**
+   * Where the job's requests may go (src/policy/target-policy.ts): a layer
+   * that sends a request somewhere the probe did not name (a redirect hop)
+   * asks it first. Undefined only for a client whose one destination the
+   * config itself names (an oauth2 token endpoint).
+   */
+  readonly targets: TargetPolicy | undefined
   readonly connect: ConnectOptions
   allowH2: boolean
   /** Adds an interceptor at `layer` (see Layer). */
@@ -87,7 +119,7 @@ export interface ClientBuilder {
   /** Replaces the base dispatcher (a proxy feature does this). */
   setDispatcher (factory: (options: DispatcherOptions) => Dispatcher): void
   /** Replaces how connections are opened (the TLS feature does this); the base dispatcher gets it as `connector`. */
-  setConnector (factory: (options: Omit<DispatcherOptions, 'connector'>) => Connector): void
+  setConnector (factory: (options: Pick<DispatcherOptions, 'connect' | 'allowH2'>) => Connector): void
   /**
    * Makes the connect options reloadable: `reloader.check()` runs before each
    * request, and when it returns new options the base dispatcher (whichever
@@ -103,8 +135,6 @@ export interface ClientBuilder {
 export interface ClientHooks<S> {
   /** Load-time compile: read what must be read once, contribute to the client. */
   compile? (settings: S, client: ClientBuilder): void | Promise<void>
-  /** The feature adds credentials to requests (a job using it should restrict its targets). */
-  readonly sendsCredentials?: boolean
   /**
    * A failure of the feature's part of the connection as a coded error, in
    * the feature's words (the TLS feature: a failed handshake, SG_UPSTREAM_TLS);

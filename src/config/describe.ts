@@ -1,5 +1,6 @@
 // The loaded config as /config shows it: effective values in Prometheus's
-// notation, secrets hidden (their types print `<secret>`), file paths shown.
+// notation, secrets hidden (their types print `<secret>`; a URL that carries
+// secrets prints them hidden: src/client/secret-url.ts), file paths shown.
 import type { GatewayConfig } from './types.js'
 import { formatDuration } from './duration.js'
 import { formatBase2Bytes } from '../go-format.js'
@@ -23,6 +24,7 @@ export function describeConfig (config: GatewayConfig): Record<string, unknown> 
       enable_compression: job.enableCompression,
       accept: job.accept,
       targets: job.targets,
+      ...(job.allowedTargets.length > 0 ? { allowed_targets: job.allowedTargets.map((r) => r.text) } : {}),
       ...Object.assign({}, ...job.client.map(({ feature, settings }) => feature.describe?.(settings) ?? {})),
     })),
     ignored_keys: config.ignored,

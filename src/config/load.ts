@@ -4,13 +4,12 @@
 // loads unchanged: keys that only matter to Prometheus's ingestion are
 // accepted and listed as ignored.
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
-import { ConfigError, Cursor, type MapCursor, type Source } from './cursor.js'
+import { ConfigError, parseYamlFile, type Cursor, type MapCursor } from './cursor.js'
 import type { ConfigFeature, FeatureSet } from './feature.js'
 import { goFileError } from './files.js'
 import type { GatewayConfig, GlobalConfig, JobConfig } from './types.js'
-import { targetKey, validateTarget } from './target.js'
+import { canonicalTarget } from './target.js'
+import { parseTargetRule } from './allowed-targets.js'
 import {
   acceptHeader, defaultScrapeProtocols, resolveEscapingScheme, validateEscapingScheme,
   validateFallbackProtocol, validateNameValidationScheme, validateScrapeProtocols,
@@ -42,17 +41,8 @@ function unknownField (m: MapCursor, key: string): ConfigError {
 
 /** Parses YAML text; `file` is used for messages and to resolve relative paths. */
 export function parseConfig<F extends ConfigFeature> (text: string, file: string, features: FeatureSet<F>): GatewayConfig<F> {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false })
-  const src: Source = { file, dir: path.dirname(path.resolve(file)), doc, lines }
-  const first = doc.errors[0]
-  if (first !== undefined) {
-    // linePos is only filled in with prettyErrors; pos is always there.
-    const at = lines.linePos(first.pos[0])
-    throw new ConfigError(file, at.line, at.col, '', `yaml: ${first.message.split('\n')[0]}`)
-  }
   const ignored: string[] = []
-  const top = new Cursor(src, doc.contents, '').map()
+  const top = parseYamlFile(text, file)
   for (const key of top.keys()) {
     if (key === 'global' || key === 'scrape_configs') continue
     if (TOP_IGNORED.includes(key)) ignored.push(key)
@@ -131,7 +121,7 @@ interface GlobalProtocols {
 
 const CORE_JOB_KEYS = ['job_name', 'scheme', 'metrics_path', 'params', 'scrape_interval', 'scrape_timeout', 'body_size_limit',
   'enable_compression', 'scrape_protocols', 'scrape_native_histograms', 'metric_name_validation_scheme',
-  'metric_name_escaping_scheme', 'static_configs']
+  'metric_name_escaping_scheme', 'static_configs', 'allowed_targets']
 
 function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, features: FeatureSet<F>, ignored: string[]): JobConfig<F> {
   const name = m.at('job_name').string()
@@ -176,6 +166,7 @@ function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig,
     enableCompression: m.set('enable_compression') ? m.at('enable_compression').bool() : true,
     accept: acceptHeader(protocols, escaping),
     targets: decodeTargets(m.at('static_configs'), scheme),
+    allowedTargets: m.at('allowed_targets').list().map((c) => validate(c, () => parseTargetRule(c.string()))),
     client,
   }
 }
@@ -191,8 +182,7 @@ function decodeTargets (c: Cursor, scheme: 'http' | 'https'): string[] {
     for (const key of s.keys()) if (key !== 'targets' && key !== 'labels') throw unknownField(s, key)
     for (const t of s.at('targets').list()) {
       const target = t.string()
-      validate(t, () => validateTarget(target, scheme))
-      targets.push(targetKey(target))
+      targets.push(validate(t, () => canonicalTarget(target, scheme).key))
     }
   }
   return targets

@@ -3,6 +3,7 @@
 // `F` is the kind of feature the loader was given (src/config/feature.ts):
 // the gateway's are client features, which config itself knows nothing of.
 import type { ConfigFeature } from './feature.js'
+import type { TargetRule } from './allowed-targets.js'
 
 export interface GlobalConfig {
   scrapeInterval: number // ms
@@ -24,8 +25,10 @@ export interface JobConfig<F extends ConfigFeature = ConfigFeature> {
   enableCompression: boolean
   /** Prometheus's Accept for the job's scrape_protocols, used when the caller sends none. */
   accept: string
-  /** Targets of static_configs; when non-empty, the only targets the job may be probed at. */
+  /** Targets of static_configs, canonical `host:port` (src/config/target.ts): the job may be probed at each. */
   targets: readonly string[]
+  /** allowed_targets: more targets the job may be probed at (src/policy decides with both lists). */
+  allowedTargets: readonly TargetRule[]
   /** The job's settings for each client feature that it uses. */
   client: ReadonlyArray<{ feature: F, settings: unknown }>
 }

@@ -6,7 +6,6 @@ import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
 import { acceptsGzip } from '../scrape/accept-encoding.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
-import { targetKey, validateTarget } from '../config/target.js'
 
 export interface ProbeRouteOptions {
   state: GatewayState
@@ -42,21 +41,15 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     const job = state.job(jobName)
     if (job === undefined) throw new Errors.UNKNOWN_JOB(JSON.stringify(jobName))
     request.probe = { job: jobName, target }
-    try {
-      validateTarget(target, job.config.scheme)
-    } catch (err) {
-      throw new Errors.BAD_TARGET((err as Error).message)
-    }
-    if (job.allowed !== undefined && !job.allowed.has(targetKey(target))) {
-      throw new Errors.TARGET_FORBIDDEN(JSON.stringify(target), JSON.stringify(jobName))
-    }
+    // 400 or 403 before any DNS lookup or connection; what is dialled is the canonical form that was checked.
+    const dial = job.policy.admit(target)
     const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
 
     if (inFlight >= maxConcurrentProbes) {
       reply.header('retry-after', '1')
       throw new Errors.TOO_MANY_PROBES(maxConcurrentProbes)
     }
-    const probe = new Probe(job, target, timeoutMs)
+    const probe = new Probe(job, dial, timeoutMs)
     const started = process.hrtime.bigint()
     inFlight++
     metrics.inFlight.inc()

@@ -3,6 +3,7 @@
 import type { JobConfig } from '../config/types.js'
 import type { ClientFeature } from '../client/feature.js'
 import { buildClient, type JobClient } from '../client/build.js'
+import { TargetPolicy } from '../policy/target-policy.js'
 import { queryEscape } from '../go-format.js'
 import { VERSION } from '../version.js'
 
@@ -12,8 +13,8 @@ export interface CompiledJob {
   /** metrics_path + `?` + params, escaped as Go's url.URL.String() does. */
   readonly path: string
   readonly baseHeaders: Readonly<Record<string, string>>
-  /** When set, the only targets this job may be probed at. */
-  readonly allowed: ReadonlySet<string> | undefined
+  /** Where the job may be probed, and where its requests may go (the probe route, connector and redirect layer ask it). */
+  readonly policy: TargetPolicy
 }
 
 export const USER_AGENT = `scrape-gateway/${VERSION}`
@@ -26,15 +27,16 @@ export function requestPath (metricsPath: string, params: JobConfig['params']): 
 }
 
 export async function compileJob (config: JobConfig<ClientFeature>): Promise<CompiledJob> {
+  const policy = new TargetPolicy(config)
   return {
     config,
-    client: await buildClient(config),
+    client: await buildClient({ ...config, policy }),
     path: requestPath(config.metricsPath, config.params),
     baseHeaders: {
       accept: config.accept,
       'accept-encoding': config.enableCompression ? 'gzip' : 'identity',
       'user-agent': USER_AGENT,
     },
-    allowed: config.targets.length > 0 ? new Set(config.targets) : undefined,
+    policy,
   }
 }
