@@ -9,7 +9,14 @@ export const Errors = {
   UNKNOWN_JOB: createError('SG_UNKNOWN_JOB', 'unknown job %s', 400),
   BAD_TARGET: createError('SG_BAD_TARGET', '%s', 400),
   BAD_TIMEOUT_HEADER: createError('SG_BAD_TIMEOUT_HEADER', 'Failed to parse timeout from Prometheus header: %s', 400),
-  TARGET_FORBIDDEN: createError('SG_TARGET_FORBIDDEN', 'target %s is not allowed for job %s', 403),
+  TARGET_FORBIDDEN: createError('SG_TARGET_FORBIDDEN', '%s', 403),
+
+  // The caller is not let in by the web config (--web.config.file).
+  UNAUTHORIZED: createError('SG_UNAUTHORIZED', '%s', 401),
+  CLIENT_CERT: createError('SG_CLIENT_CERT', '%s', 403),
+  RATE_LIMITED: createError('SG_RATE_LIMITED', 'too many requests (web config rate_limit), retry later', 429),
+  // The target's name is allowed, but it resolved to an address the job does not allow (found at connect time).
+  ADDRESS_FORBIDDEN: createError('SG_ADDRESS_FORBIDDEN', '%s', 403),
 
   // The gateway's own misconfiguration, found at scrape time.
   CREDENTIALS: createError('SG_CREDENTIALS', '%s', 500),
@@ -31,6 +38,8 @@ export const Errors = {
   UPSTREAM_DECODE: createError('SG_UPSTREAM_DECODE', '%s', 502),
   BODY_SIZE_LIMIT: createError('SG_BODY_SIZE_LIMIT', 'body size limit exceeded (%s)', 502),
   UPSTREAM_REDIRECT: createError('SG_UPSTREAM_REDIRECT', '%s', 502),
+  // The target redirected to somewhere the job's target policy does not allow: the target's doing, not the caller's.
+  REDIRECT_FORBIDDEN: createError('SG_REDIRECT_FORBIDDEN', '%s', 502),
   PROXY: createError('SG_PROXY', '%s', 502),
   OAUTH2_TOKEN: createError('SG_OAUTH2_TOKEN', '%s', 502),
 } as const

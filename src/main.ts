@@ -13,10 +13,11 @@ const USAGE = `usage: scrape-gateway [flags]
 
   --config.file=FILE         gateway config, Prometheus scrape_configs shape (default: ${DEFAULT_CONFIG})
   --web.listen-address=ADDR  address to listen on (default: ${DEFAULT_LISTEN})
+  --web.config.file=FILE     web config (exporter-toolkit format): TLS, client certificates, basic auth, response headers (default: none)
   --log.level=LEVEL          debug, info, warn or error (default: info)
   --timeout-offset=SECONDS   subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (default: 0.5)
   --probe.max-concurrency=N  probes in flight at most; more get 503 SG_TOO_MANY_PROBES (default: 256)
-  --config.check             load and validate the config, print the result, exit 0 (valid) or 1
+  --config.check             load and validate the config (and the web config, if given), print the result, exit 0 (valid) or 1
   --version                  print the version
   --help                     this text
 `
@@ -33,6 +34,7 @@ async function main (): Promise<number> {
     options: {
       'config.file': { type: 'string', default: DEFAULT_CONFIG },
       'web.listen-address': { type: 'string', default: DEFAULT_LISTEN },
+      'web.config.file': { type: 'string', default: '' },
       'log.level': { type: 'string', default: 'info' },
       'timeout-offset': { type: 'string', default: '0.5' },
       'probe.max-concurrency': { type: 'string', default: '256' },
@@ -51,13 +53,16 @@ async function main (): Promise<number> {
   const logLevel = values['log.level']
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`invalid --log.level ${JSON.stringify(logLevel)}: want debug, info, warn or error`)
   const configFile = values['config.file']
+  const webConfigFile = values['web.config.file']
 
   if (values['config.check']) {
     try {
-      const app = await buildServer({ configFile, logLevel: false })
+      const app = await buildServer({ configFile, webConfigFile, logLevel: false })
       const jobs = app.gateway.config.jobs.length
+      for (const warning of app.gateway.warnings) process.stderr.write(`WARNING: ${warning}\n`)
       await app.close()
       process.stdout.write(`SUCCESS: ${configFile} is valid (${jobs} job${jobs === 1 ? '' : 's'})\n`)
+      if (webConfigFile !== '') process.stdout.write(`SUCCESS: ${webConfigFile} is valid (web config)\n`)
       return 0
     } catch (err) {
       process.stderr.write(`FAILED: ${(err as Error).message}\n`)
@@ -68,7 +73,7 @@ async function main (): Promise<number> {
   const listen = parseListenAddress(values['web.listen-address'])
   let app
   try {
-    app = await buildServer({ configFile, logLevel, timeoutOffsetSeconds, maxConcurrentProbes })
+    app = await buildServer({ configFile, webConfigFile, logLevel, timeoutOffsetSeconds, maxConcurrentProbes })
   } catch (err) {
     process.stderr.write(`error loading config: ${(err as Error).message}\n`)
     return 1
@@ -82,7 +87,7 @@ async function main (): Promise<number> {
     })
   }
   await server.listen(listen)
-  server.log.info({ version: VERSION, config: configFile, jobs: server.gateway.config.jobs.length }, 'scrape-gateway started')
+  server.log.info({ version: VERSION, config: configFile, webConfig: webConfigFile === '' ? undefined : webConfigFile, jobs: server.gateway.config.jobs.length }, 'scrape-gateway started')
   return -1 // keep running
 }
 

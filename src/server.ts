@@ -1,7 +1,8 @@
 // buildServer(): a Fastify instance with the client features, the loaded
 // config and every route registered. It never listens: main.ts does, tests use
 // port 0 or inject().
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import type http from 'node:http'
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import clientRegistry from '../plugins/client-registry.js'
 import auth from '../plugins/auth.js'
@@ -12,6 +13,7 @@ import tls from '../plugins/tls.js'
 import proxy from '../plugins/proxy.js'
 import redirects from '../plugins/redirects.js'
 import headers from '../plugins/headers.js'
+import web, { loadWebConfig } from '../plugins/web.js'
 import { Errors, isCoded } from './errors.js'
 import { logDestination, type LogDestination } from './log.js'
 import { GatewayMetrics } from './metrics.js'
@@ -22,6 +24,8 @@ import { opsRoutes } from './routes/ops.js'
 export interface ServerOptions {
   /** The gateway config file (Prometheus scrape_configs shape). */
   configFile: string
+  /** The inbound web config (exporter-toolkit's format: TLS, basic auth, headers); none when undefined or ''. */
+  webConfigFile?: string
   /** pino level, or false to log nothing (tests). */
   logLevel?: string | false
   /** Where log lines go: a file descriptor (default 1, stdout). */
@@ -75,14 +79,19 @@ export async function buildServer (options: ServerOptions): Promise<FastifyInsta
 }
 
 async function build (options: ServerOptions, level: string | false, destination: LogDestination | undefined): Promise<FastifyInstance> {
-  const app = Fastify({
+  // Loaded and checked once, before the server exists: its TLS options are the server's own.
+  const webConfig = options.webConfigFile === undefined || options.webConfigFile === '' ? undefined : loadWebConfig(options.webConfigFile)
+  const serverOptions: FastifyHttpOptions<http.Server> = {
     logger: loggerOptions(level, destination),
     // The probe route writes one line per probe itself, with job and target.
     logController: new LogController({ disableRequestLogging: true }),
     // Probes are GETs with two short parameters; nothing needs more.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-  })
+  }
+  // With TLS, Fastify builds node's https.Server, which is an http.Server in all the routes use: the instance keeps the http type.
+  if (webConfig?.tls !== undefined) Object.assign(serverOptions, { https: webConfig.tls.serverOptions })
+  const app = Fastify(serverOptions)
   const metrics = new GatewayMetrics()
 
   app.setErrorHandler((err: Error & { statusCode?: number, code?: string }, request, reply) => {
@@ -99,6 +108,8 @@ async function build (options: ServerOptions, level: string | false, destination
     throw new Errors.NOT_FOUND(`${request.method} ${request.url.split('?')[0]}`)
   })
 
+  // Inbound first: nobody the web config refuses gets as far as the overload guard or a route.
+  if (webConfig !== undefined) await app.register(web, { config: webConfig })
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs ?? 1000,
     retryAfter: 10,

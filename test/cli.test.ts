@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import bcrypt from 'bcryptjs'
 import { writeConfig } from './helpers/gateway.js'
 import { metricsHandler, refusedPort, startHttpTarget } from './helpers/targets.js'
 
@@ -78,11 +79,22 @@ async function probe (url: string, job: string, target: string): Promise<{ statu
 
 describe('flags', () => {
   test('--config.check with a good config: exit 0, SUCCESS', async () => {
-    const file = writeConfig('scrape_configs:\n  - job_name: a\n  - job_name: b\n')
+    const file = writeConfig("scrape_configs:\n  - job_name: a\n    allowed_targets: ['*.svc:9100']\n  - job_name: b\n    static_configs: [{ targets: ['b:1'] }]\n")
     const r = await run(['--config.check', `--config.file=${file}`])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, `SUCCESS: ${file} is valid (2 jobs)\n`)
     assert.equal(r.stderr, '')
+  })
+
+  test('--config.check warns on stderr about each job that refuses every target; the config is still valid', async () => {
+    const file = writeConfig("scrape_configs:\n  - job_name: open\n    allowed_targets: ['10.0.0.0/8:*']\n  - job_name: sd-only\n    kubernetes_sd_configs: [{ role: pod }]\n  - job_name: bare\n")
+    const r = await run(['--config.check', `--config.file=${file}`])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, `SUCCESS: ${file} is valid (3 jobs)\n`)
+    const refused = ': every target is refused (403 SG_TARGET_FORBIDDEN)\n'
+    assert.equal(r.stderr,
+      `WARNING: job "sd-only" has neither static_configs nor allowed_targets${refused}` +
+      `WARNING: job "bare" has neither static_configs nor allowed_targets${refused}`)
   })
 
   test('--config.check with a bad config: exit 1, FILE:LINE:COL on stderr', async () => {
@@ -104,16 +116,41 @@ describe('flags', () => {
     const implicit = await run(['--config.check'])
     assert.equal(implicit.code, 0, implicit.stderr)
     assert.equal(implicit.stdout, `SUCCESS: ${DEFAULT_CONFIG} is valid (1 job)\n`)
+    assert.equal(implicit.stderr, '', 'the default job allows the gateway\'s own address: no warning')
     const explicit = await run(['--config.check', '--config.file=config/scrape-gateway.yml'])
     assert.equal(explicit.code, 0, explicit.stderr)
     assert.match(explicit.stdout, /^SUCCESS: /)
+  })
+
+  test('--config.check with --web.config.file: both files checked, a bad web config at FILE:LINE:COL', async () => {
+    const file = writeConfig('scrape_configs:\n  - job_name: a\n    static_configs: [{ targets: ["127.0.0.1:9"] }]\n')
+    const web = path.join(path.dirname(file), 'web.yml')
+    writeFileSync(web, `basic_auth_users:\n  alice: ${bcrypt.hashSync('pw', 4)}\n`)
+    const good = await run(['--config.check', `--config.file=${file}`, `--web.config.file=${web}`])
+    assert.equal(good.code, 0, good.stderr)
+    assert.equal(good.stdout, `SUCCESS: ${file} is valid (1 job)\nSUCCESS: ${web} is valid (web config)\n`)
+    writeFileSync(web, 'tls_server_config:\n  cert_file: server.crt\n  client_auth_type: Always\n')
+    const bad = await run(['--config.check', `--config.file=${file}`, `--web.config.file=${web}`])
+    assert.equal(bad.code, 1)
+    assert.equal(bad.stdout, '')
+    assert.equal(bad.stderr, `FAILED: ${web}:2:3: tls_server_config: missing one of key or key_file\n`)
+  })
+
+  test('starting with a bad web config: exit 1, FILE:LINE:COL on stderr', async () => {
+    const file = writeConfig('scrape_configs:\n  - job_name: a\n    static_configs: [{ targets: ["127.0.0.1:9"] }]\n')
+    const web = path.join(path.dirname(file), 'web.yml')
+    writeFileSync(web, 'basic_auth_users:\n  alice: plain-text\n')
+    const port = await refusedPort()
+    const r = await run([`--config.file=${file}`, `--web.config.file=${web}`, `--web.listen-address=127.0.0.1:${port}`])
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr, `error loading config: ${web}:2:10: basic_auth_users.alice: crypto/bcrypt: hashedSecret too short to be a bcrypted password\n`)
   })
 
   test('--help: exit 0, usage on stdout', async () => {
     const r = await run(['--help'])
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^usage: scrape-gateway \[flags\]\n/)
-    for (const flag of ['--config.file', '--web.listen-address', '--log.level', '--timeout-offset', '--config.check', '--version']) {
+    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--timeout-offset', '--config.check', '--version']) {
       assert.ok(r.stdout.includes(flag), flag)
     }
   })

@@ -642,3 +642,56 @@ test('type errors quote the value as yaml.v2 does, cut to 7 characters past 10',
   const long = writeConfig('scrape_configs:\n  - job_name: j\n    enable_compression: definitely-not\n')
   await assert.rejects(buildServer({ configFile: long, logLevel: false }), { message: `${long}:3:25: scrape_configs[0].enable_compression: cannot unmarshal !!str \`definit...\` into bool` })
 })
+
+describe('placeholders are not values (a config copied back from /config)', () => {
+  const SECRET = '"<secret>" is what scrape-gateway (like Prometheus) prints in place of a secret, not a secret: ' +
+    'write the real value here (a config copied from /config has none)'
+  const PASSWORD = 'the password is "xxxxx", what scrape-gateway (like Prometheus) prints in place of a URL\'s password, ' +
+    'not a password: write the real one (a URL copied from /config has none)'
+  const query = (key: string): string => `the query value of "${key}" is "<secret>", what scrape-gateway prints in place of a URL's query values, ` +
+    'not a value: write the real one (a URL copied from /config has none)'
+
+  /** The job's keys (4-space indented lines after `job_name`), the line that holds `at`, and what it is refused with. */
+  async function refusedAt (keys: string, at: string, path: string, message: string): Promise<void> {
+    const lines = keys.split('\n')
+    const i = lines.findIndex((l) => l.includes(at))
+    await rejects(`scrape_configs:\n  - job_name: a\n${keys}\n`, { line: 3 + i, col: (lines[i] ?? '').indexOf(at) + 1, path, message })
+  }
+
+  test('a secret that is <secret>, in every kind of secret, quoted or not, as Go\'s JSON writes it too', async () => {
+    const job = 'scrape_configs[0]'
+    await refusedAt('    basic_auth: { username: u, password: <secret> }', '<secret>', `${job}.basic_auth.password`, SECRET)
+    await refusedAt('    authorization: { credentials: \'<secret>\' }', '\'<secret>\'', `${job}.authorization.credentials`, SECRET)
+    await refusedAt('    bearer_token: "\\u003csecret\\u003e"', '"', `${job}.bearer_token`, SECRET)
+    await refusedAt('    oauth2: { client_id: a, client_secret: <secret>, token_url: https://idp/token }', '<secret>', `${job}.oauth2.client_secret`, SECRET)
+    await refusedAt('    proxy_url: http://proxy:3128\n    proxy_connect_header: { X-Key: [k, <secret>] }', '<secret>',
+      `${job}.proxy_connect_header.X-Key[1]`, SECRET)
+    // The username is held as the credentials are; /config shows it, so it is never <secret> there.
+    await refusedAt('    basic_auth: { username: <secret>, password: p }', '<secret>', `${job}.basic_auth.username`, SECRET)
+  })
+
+  test('an http_headers secret that is <secret> is refused where it stands', async () => {
+    await refusedAt('    http_headers: { X-Key: { secrets: [<secret>] } }', '<secret>', 'scrape_configs[0].http_headers.X-Key.secrets[0]', SECRET)
+  })
+
+  test('a URL password xxxxx, or a query value <secret>, in proxy_url and token_url', async () => {
+    const job = 'scrape_configs[0]'
+    await refusedAt('    proxy_url: http://u:xxxxx@proxy:3128', 'http', `${job}.proxy_url`, PASSWORD)
+    await refusedAt('    proxy_url: http://proxy:3128/?route=<secret>', 'http', `${job}.proxy_url`, query('route'))
+    await refusedAt('    oauth2: { client_id: a, token_url: \'https://idp/token?client_secret=%3Csecret%3E\' }', '\'https',
+      `${job}.oauth2.token_url`, query('client_secret'))
+    await refusedAt('    oauth2: { client_id: a, token_url: https://idp/token, proxy_url: http://u:xxxxx@proxy:3128 }', 'http://u',
+      `${job}.oauth2.proxy_url`, PASSWORD)
+  })
+
+  test('what merely resembles a placeholder is a value', async (t) => {
+    await loads(t, `\
+scrape_configs:
+  - job_name: a
+    basic_auth: { username: u, password: '<secret> ' }
+    proxy_url: http://u:xxxxxx@proxy:3128/?route=secret
+  - job_name: b
+    oauth2: { client_id: a, client_secret: secret, token_url: 'https://idp/token?x=<secret>2&y=' }
+`)
+  })
+})

@@ -13,6 +13,7 @@ import { tlsFeature } from '../plugins/tls.js'
 import { proxyFeature } from '../plugins/proxy.js'
 import { redirectsFeature } from '../plugins/redirects.js'
 import { NoProxy } from '../plugins/proxy/no-proxy.js'
+import { redactUrl } from '../src/client/secret-url.js'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { createCa, type Ca, type CertPair } from './helpers/pki.js'
 import { exposition, metricsHandler, refusedPort, startHttpsTarget, startHttpTarget, type Target } from './helpers/targets.js'
@@ -27,6 +28,14 @@ const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 
 function escape (s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }
+
+/**
+ * Where the jobs here may be probed: the loopback targets, the names the
+ * proxies resolve, and 0.0.0.0, named on purpose (a "this host" address the
+ * target policy refuses unless a job names it), which reaches the targets on
+ * a path that is not loopback by name (for no_proxy).
+ */
+const ALLOWED = "allowed_targets: ['127.0.0.1:*', 'localhost:*', '0.0.0.0:*', 'metrics.test:*', '*.internal.test:*']"
 
 function basic (user: string, password: string): string {
   return 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64')
@@ -71,6 +80,7 @@ describe('through squid', { skip: SKIP_WITHOUT_SQUID }, () => {
     const gw = await startGateway(`
 scrape_configs:
   - job_name: forwarded
+    ${ALLOWED}
     proxy_url: ${squid.url}
     static_configs: [{ targets: ['${plain.host}'] }]
 `)
@@ -84,6 +94,7 @@ scrape_configs:
     const gw = await startGateway(`
 scrape_configs:
   - job_name: tunnelled
+    ${ALLOWED}
     scheme: https
     tls_config: { ca_file: ${ca.certFile} }
     proxy_url: ${squid.url}
@@ -100,8 +111,10 @@ scrape_configs:
     const gw = await gatewayWithEnv({ HTTP_PROXY: squid.url, HTTPS_PROXY: squid.url }, `
 scrape_configs:
   - job_name: env-http
+    ${ALLOWED}
     proxy_from_environment: true
   - job_name: env-https
+    ${ALLOWED}
     scheme: https
     tls_config: { ca_file: ${ca.certFile} }
     proxy_from_environment: true
@@ -120,6 +133,7 @@ scrape_configs:
     const gw = await gatewayWithEnv({ http_proxy: squid.url, no_proxy: '0.0.0.0' }, `
 scrape_configs:
   - job_name: env
+    ${ALLOWED}
     proxy_from_environment: true
 `)
     t.after(() => gw.close())
@@ -137,6 +151,7 @@ scrape_configs:
     const gw = await gatewayWithEnv({ HTTPS_PROXY: 'http://scraper:hunter2@proxy.internal:3128', NO_PROXY: '.svc' }, `
 scrape_configs:
   - job_name: env
+    ${ALLOWED}
     proxy_from_environment: true
 `)
     t.after(() => gw.close())
@@ -165,11 +180,13 @@ describe('through a recording proxy', () => {
   const jobs = (proxyUrl: string, extra = ''): string => `
 scrape_configs:
   - job_name: http
+    ${ALLOWED}
     # For an https proxy: Go verifies it with the job's TLS settings, whatever the target's scheme.
     tls_config: { ca_file: ${ca.certFile} }
     proxy_url: '${proxyUrl}'
     ${extra}
   - job_name: https
+    ${ALLOWED}
     scheme: https
     tls_config: { ca_file: ${ca.certFile} }
     proxy_url: '${proxyUrl}'
@@ -268,16 +285,20 @@ scrape_configs:
     const gw = await startGateway(`
 scrape_configs:
   - job_name: range
+    ${ALLOWED}
     proxy_url: ${proxy.url}
     no_proxy: 10.0.0.0/8, 0.0.0.0/8
   - job_name: elsewhere
+    ${ALLOWED}
     proxy_url: ${proxy.url}
     no_proxy: 10.0.0.0/8,0.0.0.0:1
   - job_name: domain
+    ${ALLOWED}
     proxy_url: ${proxy.url}
     no_proxy: internal.test
     scrape_timeout: 5s
   - job_name: domain-https
+    ${ALLOWED}
     scheme: https
     tls_config: { ca_file: ${ca.certFile} }
     proxy_url: ${proxy.url}
@@ -311,6 +332,7 @@ scrape_configs:
     const gw = await startGateway(`
 scrape_configs:
   - job_name: hops
+    ${ALLOWED}
     proxy_url: ${proxy.url}
     no_proxy: 0.0.0.0
 `)
@@ -324,6 +346,7 @@ scrape_configs:
     const gw = await startGateway(`
 scrape_configs:
   - job_name: shown
+    ${ALLOWED}
     proxy_url: http://scraper:hunter2@proxy.internal:3128
     no_proxy: .svc,10.0.0.0/8
     proxy_connect_header: { X-Token: [tok3n] }
@@ -375,6 +398,23 @@ describe('proxy config validation', () => {
     refuses('proxy_url: ftp://127.0.0.1', 'scrape_configs[0].proxy_url', 'unsupported proxy scheme "ftp" in ftp://127.0.0.1: want http:// or https://')
     refuses('proxy_url: http://proxy:3128\nproxy_connect_header: { "Bad Name": [x] }', 'scrape_configs[0].proxy_connect_header.Bad Name',
       'invalid header name "Bad Name"')
+  })
+})
+
+describe('printing a URL that carries secrets (README "Secrets")', () => {
+  it('shows the password as xxxxx and every query value and a fragment as <secret>, the rest as written', () => {
+    const cases: Array<[string, string]> = [
+      ['http://scraper:pw@proxy:3128', 'http://scraper:xxxxx@proxy:3128'],
+      ['http://scraper@proxy:3128', 'http://scraper@proxy:3128'],
+      ['http://:pw@proxy:3128', 'http://:xxxxx@proxy:3128'],
+      ['http://u:p@ss@proxy:3128/', 'http://u:xxxxx@proxy:3128/'],
+      ['https://idp/token?client_secret=abc&x=1', 'https://idp/token?client_secret=<secret>&x=<secret>'],
+      ['https://proxy:3128/?a=1&b=&c&&d=%3D', 'https://proxy:3128/?a=<secret>&b=&<secret>&&d=<secret>'],
+      ['http://u:pw@proxy:3128?x=a@b#f', 'http://u:xxxxx@proxy:3128?x=<secret>#<secret>'],
+      ['http://proxy:3128/p@th?q=1', 'http://proxy:3128/p@th?q=<secret>'],
+      ['proxy:3128', 'proxy:3128'],
+    ]
+    for (const [written, shown] of cases) assert.equal(redactUrl(written), shown, written)
   })
 })
 

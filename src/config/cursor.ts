@@ -2,7 +2,7 @@
 // goes through a Cursor, so every error names file:line:col and the key path
 // (`scrape_configs[2].tls_config.ca_fil`) of the node it is about.
 import path from 'node:path'
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml'
 import { parseDuration } from './duration.js'
 import { parseBase2Bytes } from './bytes.js'
 
@@ -186,4 +186,22 @@ export class MapCursor {
   error (detail: string): ConfigError {
     return new Cursor(this.src, this.node, this.path, this.anchor).error(detail)
   }
+}
+
+/**
+ * The top-level map of a YAML file, parsed as yaml.v2 reads it (YAML 1.1,
+ * duplicate keys refused), or a ConfigError at the first syntax error; `file`
+ * names it in messages and anchors relative paths.
+ */
+export function parseYamlFile (text: string, file: string): MapCursor {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false })
+  const first = doc.errors[0]
+  if (first !== undefined) {
+    // linePos is only filled in with prettyErrors; pos is always there.
+    const at = lines.linePos(first.pos[0])
+    throw new ConfigError(file, at.line, at.col, '', `yaml: ${first.message.split('\n')[0] ?? ''}`)
+  }
+  const src: Source = { file, dir: path.dirname(path.resolve(file)), doc, lines }
+  return new Cursor(src, doc.contents, '').map()
 }
