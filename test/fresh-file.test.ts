@@ -2,10 +2,11 @@
 // and no rewrite can hide behind it. Real files in a temporary directory.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { FreshFile } from '../src/client/fresh-file.js'
+import { FILE_LIMITS, FileRefusedError, readBoundedFile } from '../src/config/bounded-file.js'
 
 function tempDir (): string {
   return mkdtempSync(path.join(os.tmpdir(), 'sg-fresh-'))
@@ -93,5 +94,30 @@ describe('FreshFile', () => {
     assert.throws(() => f.read(), { code: 'ENOENT' })
     writeFileSync(file, 'token-cccc')
     assert.equal(f.read(), 'token-cccc', 'a failed check is not kept for the turn')
+  })
+
+  test('a file of exactly its cap is read; one byte more is refused, by size, and the reason says the cap', async () => {
+    const file = path.join(tempDir(), 'token')
+    writeFileSync(file, 'a'.repeat(FILE_LIMITS.credential))
+    age(file, 60)
+    const f = new FreshFile(file)
+    assert.equal(f.read().length, FILE_LIMITS.credential)
+    appendFileSync(file, 'b')
+    await nextTurn()
+    assert.throws(() => f.read(), (err: unknown) => err instanceof FileRefusedError && err.code === 'EFBIG' && err.message === 'is larger than 64 KiB')
+  })
+
+  test('the PEM cap is 4 MiB; a cap that is not whole KiB is worded in bytes', () => {
+    const file = path.join(tempDir(), 'ca.pem')
+    writeFileSync(file, 'x'.repeat(FILE_LIMITS.pem))
+    assert.equal(readBoundedFile(file, FILE_LIMITS.pem).length, FILE_LIMITS.pem)
+    assert.throws(() => readBoundedFile(file, FILE_LIMITS.pem - 1), { message: `is larger than ${FILE_LIMITS.pem - 1} B` })
+  })
+
+  test('a file with more than its stat said (growing under us) is read on, and still bounded', () => {
+    // procfs files stat as regular files of size 0 and hold more: the case of a file that grew after fstat.
+    const status = readBoundedFile('/proc/self/status', FILE_LIMITS.credential)
+    assert.match(status, /^VmHWM:/m)
+    assert.throws(() => readBoundedFile('/proc/self/status', 100), { code: 'EFBIG', message: 'is larger than 100 B' })
   })
 })

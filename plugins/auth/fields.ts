@@ -1,7 +1,7 @@
 // Field helpers for the auth blocks, with yaml.v2's and prometheus/common's
 // notion of a field being set: a string field counts when it is not empty.
 import type { Cursor, MapCursor } from '../../src/config/cursor.js'
-import { fileSource, secretAt, type ValueSource } from '../../src/client/secret.js'
+import { fileSourceAt, secretAt, type ValueSource } from '../../src/client/secret.js'
 import { atMostOne } from '../../src/config/feature.js'
 
 /** A mapping with only `known` keys, as yaml.v2's strict decoding into a struct wants. */
@@ -38,6 +38,6 @@ export function refuseRefs (m: MapCursor, keys: readonly string[]): void {
  */
 export function source (m: MapCursor, inline: string, file: string, fileKey: string): ValueSource | undefined {
   if (given(m, inline)) return { kind: 'inline', value: secretAt(m.at(inline)) }
-  if (given(m, file)) return fileSource(m.at(file).filePath(), fileKey)
+  if (given(m, file)) return fileSourceAt(m.at(file), fileKey)
   return undefined
 }

@@ -4,8 +4,8 @@
 // 8); a name or inline value that Go's transport would refuse on every
 // request is refused here, at load.
 import type { MapCursor } from '../../src/config/cursor.js'
-import { secretAt, type Secret } from '../../src/client/secret.js'
-import { FreshFile } from '../../src/client/fresh-file.js'
+import { credentialFileAt, secretAt, type Secret } from '../../src/client/secret.js'
+import type { FreshFile } from '../../src/client/fresh-file.js'
 import { canonicalHeaderKey, invalidHeaderValue, utf8HeaderValue, validHeaderName } from '../../src/client/headers.js'
 
 /** Names Prometheus will not let http_headers set (canonical form). */
@@ -68,7 +68,7 @@ export function decodeHeaders (job: MapCursor): HeadersSettings | undefined {
       field: name.toLowerCase(),
       values: values.map((c) => utf8HeaderValue(c.string())),
       secrets: secrets.map((c) => secretAt(c, utf8HeaderValue)),
-      files: files.map((c, i) => ({ file: new FreshFile(c.filePath()), key: `http_headers.${name}.files[${i}]` })),
+      files: files.map((c, i) => ({ file: credentialFileAt(c), key: `http_headers.${name}.files[${i}]` })),
     }
   })
   return { headers }

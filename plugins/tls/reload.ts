@@ -6,6 +6,7 @@
 import { FreshFile } from '../../src/client/fresh-file.js'
 import type { ConnectOptions, ConnectReloader } from '../../src/client/feature.js'
 import { goFileError } from '../../src/config/files.js'
+import { FILE_LIMITS } from '../../src/config/bounded-file.js'
 import { Errors } from '../../src/errors.js'
 import { connectOptions, TlsMaterialError, type TlsTexts } from './options.js'
 import type { TlsSettings } from './types.js'
@@ -25,7 +26,7 @@ class WatchedFile {
   text: string
 
   constructor (readonly part: Part, readonly path: string, loaded: string) {
-    this.#file = new FreshFile(path, loaded)
+    this.#file = new FreshFile(path, loaded, FILE_LIMITS.pem)
     this.text = loaded
   }
 

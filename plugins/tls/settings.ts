@@ -6,6 +6,7 @@
 // file:line before any scrape.
 import type { MapCursor } from '../../src/config/cursor.js'
 import { readFileForConfig } from '../../src/config/files.js'
+import { FILE_LIMITS } from '../../src/config/bounded-file.js'
 import { Secret } from '../../src/client/secret.js'
 import { connectOptions, TlsMaterialError } from './options.js'
 import { TLS_VERSIONS, type PemSource, type TlsSettings, type TlsVersionName } from './types.js'
@@ -45,7 +46,7 @@ function material (t: MapCursor, inline: string, what: string): { source: PemSou
   if (!given(t, fileKey)) return undefined
   const path = t.at(fileKey).filePath()
   try {
-    return { source: { from: 'file', path }, pem: readFileForConfig(path) }
+    return { source: { from: 'file', path }, pem: readFileForConfig(path, FILE_LIMITS.pem) }
   } catch (err) {
     throw t.at(fileKey).error(`unable to read ${what}: ${(err as Error).message}`)
   }

@@ -11,6 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type tls from 'node:tls'
 import { FreshFile } from '../../src/client/fresh-file.js'
 import { goFileError } from '../../src/config/files.js'
+import { FILE_LIMITS } from '../../src/config/bounded-file.js'
 import { secureContextOptions, type WebTlsTexts } from './tls-options.js'
 import type { WebTls } from './types.js'
 
@@ -32,9 +33,9 @@ export class ServerCertReloader {
   ) {
     const { cert, key, clientCa } = settings
     this.#applied = { cert: cert.pem, key: key.pem.reveal(), clientCa: clientCa?.pem }
-    if (cert.from === 'file') this.#files.push({ part: 'cert', file: new FreshFile(cert.path, cert.pem) })
-    if (key.from === 'file') this.#files.push({ part: 'key', file: new FreshFile(key.path, key.pem.reveal()) })
-    if (clientCa?.from === 'file') this.#files.push({ part: 'clientCa', file: new FreshFile(clientCa.path, clientCa.pem) })
+    if (cert.from === 'file') this.#files.push({ part: 'cert', file: new FreshFile(cert.path, cert.pem, FILE_LIMITS.pem) })
+    if (key.from === 'file') this.#files.push({ part: 'key', file: new FreshFile(key.path, key.pem.reveal(), FILE_LIMITS.pem) })
+    if (clientCa?.from === 'file') this.#files.push({ part: 'clientCa', file: new FreshFile(clientCa.path, clientCa.pem, FILE_LIMITS.pem) })
   }
 
   /** Inline-only material never changes. */

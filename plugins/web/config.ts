@@ -5,10 +5,10 @@
 // exporter-toolkit's order: unmarshal (unknown keys, types, TLS versions,
 // ciphers, curves), the response headers, the bcrypt hashes, then what it
 // checks when it builds the tls.Config (files read, key pair, client auth).
-import { readFileSync } from 'node:fs'
 import { validateHeaderValue } from 'node:http'
 import { ConfigError, parseYamlFile, type Cursor, type MapCursor } from '../../src/config/cursor.js'
 import { goFileError } from '../../src/config/files.js'
+import { FILE_LIMITS, readBoundedFile } from '../../src/config/bounded-file.js'
 import { Secret } from '../../src/client/secret.js'
 import { TLS_VERSIONS, type TlsVersionName } from '../tls/types.js'
 import { checkBcryptHash } from './bcrypt-hash.js'
@@ -68,7 +68,7 @@ function goQuotedList (items: readonly string[]): string {
 export function loadWebConfig (file: string): WebConfig {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readBoundedFile(file, FILE_LIMITS.pem)
   } catch (err) {
     throw new ConfigError(file, 0, 0, '', `cannot read web config file: ${goFileError(err, file)}`)
   }
@@ -183,7 +183,7 @@ function pem (t: MapCursor, inline: string, fileKey: string, words: (file: strin
   if (!given(t, fileKey)) return undefined
   const file = t.at(fileKey).filePath()
   try {
-    return { from: 'file', path: file, pem: readFileSync(file, 'utf8') }
+    return { from: 'file', path: file, pem: readBoundedFile(file, FILE_LIMITS.pem) }
   } catch (err) {
     throw t.at(fileKey).error(words(file, goFileError(err, file)))
   }

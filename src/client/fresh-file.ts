@@ -19,7 +19,14 @@
 // (figures in README "scrape_configs[]").
 // On a filesystem whose stat lags its content (an NFS attribute cache), a
 // rotation is seen once the attributes are refreshed.
-import { readFileSync, statSync, type BigIntStats } from 'node:fs'
+//
+// The read itself is bounded and never blocks on what the file is
+// (src/config/bounded-file.ts): a file swapped for a named pipe, a device or
+// something huge changes the stat, and the read refuses it. The stat needs no
+// such check: stat(2) never opens the file, and an unchanged stat means the
+// regular file already read.
+import { statSync, type BigIntStats } from 'node:fs'
+import { FILE_LIMITS, readBoundedFile } from '../config/bounded-file.js'
 
 /** A file whose ctime is this close to (or after) its last read is read again even when its stat is unchanged. */
 const RACY_MS = 2_000
@@ -47,19 +54,22 @@ export class FreshFile {
   /** The turn in which #text was last checked against the file. */
   #checked = -1
 
-  /** `loaded`: the content as config load read it; its stat is unknown, so the first read() reads again. */
-  constructor (readonly path: string, loaded?: string) {
+  /**
+   * `loaded`: the content as config load read it; its stat is unknown, so the
+   * first read() reads again. `limit`: the most the file may hold, in bytes.
+   */
+  constructor (readonly path: string, loaded?: string, readonly limit: number = FILE_LIMITS.credential) {
     this.#text = loaded
   }
 
-  /** The file's content as of this turn (untrimmed). Throws what node:fs throws. */
+  /** The file's content as of this turn (untrimmed). Throws what readBoundedFile throws. */
   read (): string {
     const now = currentTurn()
     if (this.#checked === now && this.#text !== undefined) return this.#text
     const st = statSync(this.path, { bigint: true })
     if (this.#text === undefined || !this.#unchanged(st)) {
       const readAt = Date.now()
-      this.#text = readFileSync(this.path, 'utf8')
+      this.#text = readBoundedFile(this.path, this.limit)
       this.#stat = st
       this.#readAt = readAt
     }

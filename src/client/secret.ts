@@ -15,7 +15,8 @@ import { FreshFile } from './fresh-file.js'
 import { Errors } from '../errors.js'
 import { queryEscape } from '../go-format.js'
 import type { Cursor } from '../config/cursor.js'
-import { goFileError } from '../config/files.js'
+import { goFileError, refusedAtLoad } from '../config/files.js'
+import { FILE_LIMITS } from '../config/bounded-file.js'
 
 /** What a secret prints as, everywhere. */
 export const SECRET_PLACEHOLDER = '<secret>'
@@ -101,9 +102,22 @@ export type ValueSource =
   | { kind: 'inline', value: Secret }
   | { kind: 'file', file: FreshFile, key: string }
 
-/** A file-backed value source for config key `key`. */
-export function fileSource (path: string, key: string): ValueSource {
-  return { kind: 'file', file: new FreshFile(path), key }
+/**
+ * The credentials file named at config key `c`, read at each use. A file that
+ * is there but can never be a credential (a named pipe, a device, a
+ * directory, a symlink loop, over 64 KiB) is refused now, with file:line; a
+ * missing one is not, as in Prometheus (it may appear before the first scrape).
+ */
+export function credentialFileAt (c: Cursor): FreshFile {
+  const path = c.filePath()
+  const refused = refusedAtLoad(path, FILE_LIMITS.credential)
+  if (refused !== undefined) throw c.error(refused)
+  return new FreshFile(path)
+}
+
+/** fileSource for the file named at config key `c`, checked as credentialFileAt does. */
+export function fileSourceAt (c: Cursor, key: string): ValueSource {
+  return { kind: 'file', file: credentialFileAt(c), key }
 }
 
 /**

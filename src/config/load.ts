@@ -3,7 +3,7 @@
 // error with file:line:col and the key path. A job pasted from prometheus.yml
 // loads unchanged: keys that only matter to Prometheus's ingestion are
 // accepted and listed as ignored.
-import { readFileSync } from 'node:fs'
+import { FILE_LIMITS, readBoundedFile } from './bounded-file.js'
 import { ConfigError, parseYamlFile, type Cursor, type MapCursor } from './cursor.js'
 import type { ConfigFeature, FeatureSet } from './feature.js'
 import { goFileError } from './files.js'
@@ -70,7 +70,7 @@ export function parseConfig<F extends ConfigFeature> (text: string, file: string
 export function loadConfig<F extends ConfigFeature> (file: string, features: FeatureSet<F>): GatewayConfig<F> {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readBoundedFile(file, FILE_LIMITS.pem)
   } catch (err) {
     throw new ConfigError(file, 0, 0, '', `cannot read config file: ${goFileError(err, file)}`)
   }
@@ -121,7 +121,7 @@ interface GlobalProtocols {
 
 const CORE_JOB_KEYS = ['job_name', 'scheme', 'metrics_path', 'params', 'scrape_interval', 'scrape_timeout', 'body_size_limit',
   'enable_compression', 'scrape_protocols', 'scrape_native_histograms', 'metric_name_validation_scheme',
-  'metric_name_escaping_scheme', 'static_configs', 'allowed_targets']
+  'metric_name_escaping_scheme', 'static_configs', 'allowed_targets', 'max_concurrent_probes']
 
 function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig, gp: GlobalProtocols, features: FeatureSet<F>, ignored: string[]): JobConfig<F> {
   const name = m.at('job_name').string()
@@ -167,8 +167,16 @@ function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig,
     accept: acceptHeader(protocols, escaping),
     targets: decodeTargets(m.at('static_configs'), scheme),
     allowedTargets: m.at('allowed_targets').list().map((c) => validate(c, () => parseTargetRule(c.string()))),
+    maxConcurrentProbes: m.set('max_concurrent_probes') ? positiveInt(m.at('max_concurrent_probes')) : undefined,
     client,
   }
+}
+
+/** A gateway extension's count: a YAML integer of at least 1 (0 would refuse every probe; an explicit null means unset, as for Prometheus's keys). */
+function positiveInt (c: Cursor): number {
+  const n = c.int()
+  if (n < 1) throw c.error(`must be a positive integer, got ${n}`)
+  return n
 }
 
 function decodeParams (p: MapCursor): JobConfig['params'] {
