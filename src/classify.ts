@@ -4,7 +4,10 @@
 // where the failure happened:
 // - the probe's request (`connect`: before the response head; `body`: while
 //   relaying it): the deadline and undici's timeouts are SG_UPSTREAM_TIMEOUT,
-//   a corrupt gzip SG_UPSTREAM_DECODE, what a client feature words itself
+//   a corrupt gzip SG_UPSTREAM_DECODE, a response that does not parse as
+//   HTTP SG_UPSTREAM_PROTOCOL (in both phases: after the first byte the
+//   caller's connection is cut all the same, but the log line and the
+//   metric name the target's fault), what a client feature words itself
 //   (the TLS feature's handshake failures) gets that feature's error, the
 //   rest SG_UPSTREAM_CONNECT or SG_UPSTREAM_BODY;
 // - a layer that waits before it dispatches (`wait`: an oauth2 token): only
@@ -58,6 +61,32 @@ const CONNECT_CODES = new Set([
 ])
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 
+/**
+ * undici's own words for a response its parser took but the client refuses:
+ * a `100 Continue` it did not ask for (undici 7 sends no `Expect`, and
+ * destroys the connection on one, client-h1.js onHeadersComplete), or a
+ * response with no request on the connection.
+ */
+const REFUSED_RESPONSES = new Set(['bad response', 'bad upgrade'])
+
+/**
+ * A response that is not HTTP: llhttp's errors (undici's HTTPParserError),
+ * headers past undici's maxHeaderSize (undici counts them itself), or a
+ * response undici refuses. Known by name as well as by code: undici 7.30
+ * looks the HPE_* name up in a table keyed the other way round
+ * (constants.ERROR is name → number), so its HTTPParserError has no code;
+ * llhttp's reason is in the message.
+ */
+function malformed (err: Error, code: string, phase: 'connect' | 'body'): boolean {
+  if (err.name === 'HTTPParserError' || code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW') return true
+  if (code === 'UND_ERR_SOCKET') return REFUSED_RESPONSES.has(err.message)
+  // undici reports any parser error as this one once it has seen a
+  // Content-Length header (client-h1.js createError), so before the head it
+  // is a head that did not parse: llhttp refuses a second Content-Length
+  // there. After the head it is what it says, a body cut short.
+  return code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && phase === 'connect'
+}
+
 /** A low-level error in one line: its message's first line, and its code when the message does not show it. */
 export function errorWords (err: unknown): string {
   const e = err as NodeJS.ErrnoException | null | undefined
@@ -94,6 +123,7 @@ function upstream (err: Error, context: Extract<FailureContext, { phase: 'connec
   if (code.startsWith('Z_')) {
     return new Errors.UPSTREAM_DECODE(`gzip: ${err.message}`, { cause: err })
   }
+  if (malformed(err, code, phase)) return new Errors.UPSTREAM_PROTOCOL(errorWords(err), { cause: err })
   const described = context.describe?.(err)
   if (described !== undefined) return described
   // undici wraps some socket errors; the cause carries the errno.

@@ -26,12 +26,22 @@ export const Errors = {
 
   // The gateway cannot take more work right now.
   OVERLOADED: createError('SG_OVERLOADED', 'the gateway is overloaded, retry later', 503),
-  TOO_MANY_PROBES: createError('SG_TOO_MANY_PROBES', '%s probes are already in flight (--probe.max-concurrency), retry later', 503),
+  // Which cap was hit (the gateway's, or a job's) is in the arguments: `256 probes` / `64 probes of job "J"`, then the flag or key.
+  TOO_MANY_PROBES: createError('SG_TOO_MANY_PROBES', '%s are already in flight (%s), retry later', 503),
   NOT_FOUND: createError('SG_NOT_FOUND', 'no route %s; try /probe?job=JOB&target=HOST:PORT', 404),
+  METHOD_NOT_ALLOWED: createError('SG_METHOD_NOT_ALLOWED', '%s is not allowed on /probe; use GET', 405),
+
+  // The caller's request did not parse, so no route saw it (node's HTTP parser, Fastify's URL decoding):
+  // answered in the same one-line format as every other error (src/server-errors.ts).
+  BAD_REQUEST: createError('SG_BAD_REQUEST', 'bad request: %s', 400),
+  REQUEST_TIMEOUT: createError('SG_REQUEST_TIMEOUT', 'the request was not received in time', 408),
+  HEADERS_TOO_LARGE: createError('SG_HEADERS_TOO_LARGE', 'the request line and headers are larger than %s bytes', 431),
 
   // The scrape failed.
   UPSTREAM_TIMEOUT: createError('SG_UPSTREAM_TIMEOUT', 'scrape timed out after %s (%s)', 504),
   UPSTREAM_CONNECT: createError('SG_UPSTREAM_CONNECT', '%s', 502),
+  // The target's response does not parse as HTTP (llhttp's HPE_* errors): a broken target, not a network failure.
+  UPSTREAM_PROTOCOL: createError('SG_UPSTREAM_PROTOCOL', 'malformed response: %s', 502),
   UPSTREAM_TLS: createError('SG_UPSTREAM_TLS', '%s', 502),
   UPSTREAM_STATUS: createError('SG_UPSTREAM_STATUS', 'upstream returned %s', 502),
   UPSTREAM_BODY: createError('SG_UPSTREAM_BODY', '%s', 502),

@@ -15,6 +15,7 @@ import redirects from '../plugins/redirects.js'
 import headers from '../plugins/headers.js'
 import web, { loadWebConfig } from '../plugins/web.js'
 import { Errors, isCoded } from './errors.js'
+import { clientErrorHandler, frameworkErrors } from './server-errors.js'
 import { logDestination, type LogDestination } from './log.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
@@ -34,6 +35,8 @@ export interface ServerOptions {
   timeoutOffsetSeconds?: number
   /** Probes in flight at most; more are refused with 503 (default 256). */
   maxConcurrentProbes?: number
+  /** Probes of one job in flight at most, unless the job sets max_concurrent_probes (default 64). */
+  maxConcurrentProbesPerJob?: number
   /** Event-loop delay above which requests are shed with 503 (ms, 0 = never). */
   maxEventLoopDelayMs?: number
   /**
@@ -88,6 +91,9 @@ async function build (options: ServerOptions, level: string | false, destination
     // Probes are GETs with two short parameters; nothing needs more.
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
+    // What fails before a route (node's parser, a path that does not decode) answers in the one-line format too.
+    clientErrorHandler,
+    frameworkErrors,
   }
   // With TLS, Fastify builds node's https.Server, which is an http.Server in all the routes use: the instance keeps the http type.
   if (webConfig?.tls !== undefined) Object.assign(serverOptions, { https: webConfig.tls.serverOptions })
@@ -163,6 +169,7 @@ async function build (options: ServerOptions, level: string | false, destination
     metrics,
     timeoutOffsetMs: (options.timeoutOffsetSeconds ?? 0.5) * 1000,
     maxConcurrentProbes: options.maxConcurrentProbes ?? 256,
+    maxConcurrentProbesPerJob: options.maxConcurrentProbesPerJob ?? 64,
   })
   await app.register(opsRoutes, { state, metrics, reload })
   app.addHook('onClose', async () => {
