@@ -17,6 +17,8 @@ const USAGE = `usage: scrape-gateway [flags]
   --log.level=LEVEL          debug, info, warn or error (default: info)
   --timeout-offset=SECONDS   subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (default: 0.5)
   --probe.max-concurrency=N  probes in flight at most; more get 503 SG_TOO_MANY_PROBES (default: 256)
+  --probe.max-concurrency-per-job=N
+                             probes of one job in flight at most, unless the job sets max_concurrent_probes (default: 64)
   --config.check             load and validate the config (and the web config, if given), print the result, exit 0 (valid) or 1
   --version                  print the version
   --help                     this text
@@ -38,6 +40,7 @@ async function main (): Promise<number> {
       'log.level': { type: 'string', default: 'info' },
       'timeout-offset': { type: 'string', default: '0.5' },
       'probe.max-concurrency': { type: 'string', default: '256' },
+      'probe.max-concurrency-per-job': { type: 'string', default: '64' },
       'config.check': { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -50,6 +53,10 @@ async function main (): Promise<number> {
   if (!Number.isFinite(timeoutOffsetSeconds) || timeoutOffsetSeconds < 0) throw new Error(`invalid --timeout-offset ${values['timeout-offset']}`)
   const maxConcurrentProbes = Number(values['probe.max-concurrency'])
   if (!Number.isInteger(maxConcurrentProbes) || maxConcurrentProbes < 1) throw new Error(`invalid --probe.max-concurrency ${values['probe.max-concurrency']}`)
+  const maxConcurrentProbesPerJob = Number(values['probe.max-concurrency-per-job'])
+  if (!Number.isInteger(maxConcurrentProbesPerJob) || maxConcurrentProbesPerJob < 1) {
+    throw new Error(`invalid --probe.max-concurrency-per-job ${values['probe.max-concurrency-per-job']}`)
+  }
   const logLevel = values['log.level']
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`invalid --log.level ${JSON.stringify(logLevel)}: want debug, info, warn or error`)
   const configFile = values['config.file']
@@ -73,7 +80,7 @@ async function main (): Promise<number> {
   const listen = parseListenAddress(values['web.listen-address'])
   let app
   try {
-    app = await buildServer({ configFile, webConfigFile, logLevel, timeoutOffsetSeconds, maxConcurrentProbes })
+    app = await buildServer({ configFile, webConfigFile, logLevel, timeoutOffsetSeconds, maxConcurrentProbes, maxConcurrentProbesPerJob })
   } catch (err) {
     process.stderr.write(`error loading config: ${(err as Error).message}\n`)
     return 1

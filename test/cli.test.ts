@@ -54,8 +54,8 @@ async function until (what: string, check: () => Promise<boolean>, ms = 20_000):
 }
 
 /** Starts the gateway on `port` and waits until /-/ready answers; SIGKILLs it after the test if still running. */
-async function startGatewayProcess (t: { after: (fn: () => Promise<void>) => void }, port: number, configFile: string): Promise<Running & { url: string }> {
-  const gw = start([`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`])
+async function startGatewayProcess (t: { after: (fn: () => Promise<void>) => void }, port: number, configFile: string, flags: string[] = []): Promise<Running & { url: string }> {
+  const gw = start([`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, ...flags])
   t.after(async () => {
     if (gw.child.exitCode === null && gw.child.signalCode === null) {
       gw.child.kill('SIGKILL')
@@ -150,7 +150,8 @@ describe('flags', () => {
     const r = await run(['--help'])
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^usage: scrape-gateway \[flags\]\n/)
-    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--timeout-offset', '--config.check', '--version']) {
+    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--timeout-offset',
+      '--probe.max-concurrency', '--probe.max-concurrency-per-job', '--config.check', '--version']) {
       assert.ok(r.stdout.includes(flag), flag)
     }
   })
@@ -171,6 +172,14 @@ describe('flags', () => {
     const r = await run(['--log.level=verbose'])
     assert.equal(r.code, 2)
     assert.equal(r.stderr, 'scrape-gateway: invalid --log.level "verbose": want debug, info, warn or error\n')
+  })
+
+  test('a bad --probe.max-concurrency-per-job is a flag error (exit 2)', async () => {
+    for (const value of ['0', '-1', '1.5', 'many']) {
+      const r = await run([`--probe.max-concurrency-per-job=${value}`])
+      assert.equal(r.code, 2, value)
+      assert.equal(r.stderr, `scrape-gateway: invalid --probe.max-concurrency-per-job ${value}\n`)
+    }
   })
 
   test('starting with a bad config: exit 1, FILE:LINE:COL on stderr', async () => {
@@ -202,6 +211,29 @@ describe('running', () => {
     assert.equal(exit.signal, null)
     assert.match(exit.stdout, /"msg":"scrape-gateway started"/)
     assert.match(exit.stdout, /"msg":"shutting down"/)
+  })
+
+  test('--probe.max-concurrency-per-job caps one job\'s probes in flight', async (t) => {
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const target = await startHttpTarget((_req, res) => {
+      void held.then(() => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('up 1\n') })
+    })
+    t.after(async () => { release(); await target.close() })
+    const port = await refusedPort()
+    const file = writeConfig(`scrape_configs:\n  - job_name: slow\n    static_configs: [{ targets: ['${target.host}'] }]\n`)
+    const gw = await startGatewayProcess(t, port, file, ['--probe.max-concurrency-per-job=1'])
+
+    const first = probe(gw.url, 'slow', target.host)
+    await until('the first probe upstream', async () => target.requests.length === 1)
+    const second = await probe(gw.url, 'slow', target.host)
+    assert.equal(second.status, 503)
+    assert.match(second.body, /^SG_TOO_MANY_PROBES: 1 probes of job "slow" are already in flight \(--probe\.max-concurrency-per-job\), retry later/)
+    release()
+    assert.deepEqual(await first, { status: 200, body: 'up 1\n' })
+
+    gw.child.kill('SIGTERM')
+    assert.equal((await gw.exited).code, 0)
   })
 
   test('SIGHUP reloads; a bad config keeps the old jobs and sets last_reload_successful 0', async (t) => {

@@ -25,7 +25,7 @@ scrape_configs:
   const second = await get(url)
   assert.equal(second.status, 503)
   assert.equal(second.headers['retry-after'], '1')
-  assert.match(second.body.toString(), /^SG_TOO_MANY_PROBES: 1 probes are already in flight/)
+  assert.match(second.body.toString(), /^SG_TOO_MANY_PROBES: 1 probes are already in flight \(--probe\.max-concurrency\), retry later /)
   assert.equal(target.requests.length, 1, 'the refused probe opened nothing upstream')
 
   release()

@@ -29,6 +29,8 @@ export interface JobConfig<F extends ConfigFeature = ConfigFeature> {
   targets: readonly string[]
   /** allowed_targets: more targets the job may be probed at (src/policy decides with both lists). */
   allowedTargets: readonly TargetRule[]
+  /** max_concurrent_probes: this job's probes in flight at most; undefined = --probe.max-concurrency-per-job. */
+  maxConcurrentProbes: number | undefined
   /** The job's settings for each client feature that it uses. */
   client: ReadonlyArray<{ feature: F, settings: unknown }>
 }

@@ -14,7 +14,15 @@ export interface ProbeRouteOptions {
   timeoutOffsetMs: number
   /** Probes in flight at most: every probe holds sockets and buffers, so their number is bounded too. */
   maxConcurrentProbes: number
+  /**
+   * Probes of one job in flight at most, unless the job sets max_concurrent_probes:
+   * below the global cap, so one job's hanging targets cannot take every slot.
+   */
+  maxConcurrentProbesPerJob: number
 }
+
+/** Every method but GET is refused on /probe; HEAD too, since answering it would mean a full scrape. */
+const REFUSED_METHODS = ['HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,10 +39,26 @@ function param (query: Record<string, unknown>, name: string): string {
 }
 
 export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions): Promise<void> {
-  const { state, metrics, timeoutOffsetMs, maxConcurrentProbes } = opts
+  const { state, metrics, timeoutOffsetMs, maxConcurrentProbes, maxConcurrentProbesPerJob } = opts
   let inFlight = 0
+  // Keyed by job name, not held in the compiled job: a probe started before a
+  // reload still holds its sockets after it, so it keeps counting against the
+  // job of the same name (whose cap is read from the config current at each
+  // admission). An entry is removed at 0, so jobs dropped by a reload leave nothing.
+  const inFlightByJob = new Map<string, number>()
 
-  app.get('/probe', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Fastify would answer HEAD by running the GET handler (a full authenticated
+  // scrape, the caller held until the body ends): refuse it like the other methods.
+  app.route({
+    method: REFUSED_METHODS,
+    url: '/probe',
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('allow', 'GET')
+      throw new Errors.METHOD_NOT_ALLOWED(request.method)
+    },
+  })
+
+  app.get('/probe', { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {
     const query = request.query as Record<string, unknown>
     const jobName = param(query, 'job')
     const target = param(query, 'target')
@@ -45,16 +69,28 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     const dial = job.policy.admit(target)
     const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
 
+    // The job's cap first: a job at its cap is refused for its own reason even when the gateway is full too.
+    const jobCap = job.config.maxConcurrentProbes ?? maxConcurrentProbesPerJob
+    const jobInFlight = inFlightByJob.get(jobName) ?? 0
+    if (jobInFlight >= jobCap) {
+      reply.header('retry-after', '1')
+      const why = job.config.maxConcurrentProbes === undefined ? '--probe.max-concurrency-per-job' : 'the job\'s max_concurrent_probes'
+      throw new Errors.TOO_MANY_PROBES(`${jobCap} probes of job ${JSON.stringify(jobName)}`, why)
+    }
     if (inFlight >= maxConcurrentProbes) {
       reply.header('retry-after', '1')
-      throw new Errors.TOO_MANY_PROBES(maxConcurrentProbes)
+      throw new Errors.TOO_MANY_PROBES(`${maxConcurrentProbes} probes`, '--probe.max-concurrency')
     }
     const probe = new Probe(job, dial, timeoutMs)
     const started = process.hrtime.bigint()
     inFlight++
+    inFlightByJob.set(jobName, jobInFlight + 1)
     metrics.inFlight.inc()
     reply.raw.once('close', () => {
       inFlight--
+      const left = (inFlightByJob.get(jobName) ?? 1) - 1
+      if (left === 0) inFlightByJob.delete(jobName)
+      else inFlightByJob.set(jobName, left)
       const finished = reply.raw.writableFinished
       probe.cancel()
       void probe.done.then(({ bytes, error }) => {
