@@ -1,7 +1,9 @@
-// What the tests that start a real daemon (squid, prometheus, the bench's
-// gateway) share: the tail of its output for error messages, whether it
-// failed to spawn at all, and whether its /-/ready answers.
-import type { ChildProcess } from 'node:child_process'
+// What the tests that start a real daemon (squid, prometheus, node_exporter,
+// the bench's gateway) share: the tail of its output for error messages,
+// whether it failed to spawn at all, whether its /-/ready answers, and a
+// close that cannot leave it behind.
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
 
 export interface Watched {
   /** The last 8 KiB the daemon wrote to stdout and stderr. */
@@ -29,4 +31,41 @@ export async function ready (url: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+/** Whether `child` exited within `ms`. */
+export async function exited (child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => { clearTimeout(timer); resolve(true) })
+  })
+}
+
+export interface Daemon extends Watched {
+  child: ChildProcess
+  /** SIGTERM, then SIGKILL after 5 s; removes `dir`. Idempotent. */
+  close (): Promise<void>
+}
+
+/** Starts `bin` with `args`; `dir` (its temp files) goes with it on close. */
+export function spawnDaemon (bin: string, args: readonly string[], dir: string): Daemon {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A test process that dies without running after() must not leave the daemon behind.
+  const reap = (): void => { child.kill('SIGKILL') }
+  process.once('exit', reap)
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      child.kill('SIGTERM')
+      if (!(await exited(child, 5000))) {
+        child.kill('SIGKILL')
+        await exited(child, 5000)
+      }
+      process.off('exit', reap)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })()
+    return closing
+  }
+  return { child, close, ...watch(child) }
 }

@@ -3,7 +3,7 @@
 // from its own web config (exporter-toolkit's format) in a temp dir, killed in
 // close(). Go's promhttp answers a gzip scrape with Transfer-Encoding chunked,
 // the framing a hand-made target with Content-Length never exercises.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { CertPair } from './pki.js'
 import { refusedPort } from './targets.js'
-import { watch } from './daemon.js'
+import { spawnDaemon } from './daemon.js'
 
 /** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus-node-exporter). */
 export const NODE_EXPORTER_BIN: string | undefined = ['/usr/bin/prometheus-node-exporter', '/usr/local/bin/node_exporter']
@@ -85,14 +85,6 @@ export interface NodeExporter {
   close (): Promise<void>
 }
 
-async function exited (child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once('exit', () => { clearTimeout(timer); resolve(true) })
-  })
-}
-
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function httpsGet (url: string, ca: string, headers: Record<string, string>): Promise<Scraped> {
@@ -125,29 +117,12 @@ export async function startNodeExporter (opts: NodeExporterOptions): Promise<Nod
   const host = `127.0.0.1:${port}`
   const url = `https://${host}`
 
-  const child = spawn(bin, [
+  const daemon = spawnDaemon(bin, [
     `--web.listen-address=${host}`,
     `--web.config.file=${webConfig}`,
     ...COLLECTORS,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  // A test process that dies without running after() must not leave node_exporter behind.
-  const reap = (): void => { child.kill('SIGKILL') }
-  process.once('exit', reap)
-  const daemon = watch(child)
-
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= (async () => {
-      child.kill('SIGTERM')
-      if (!(await exited(child, 5000))) {
-        child.kill('SIGKILL')
-        await exited(child, 5000)
-      }
-      process.off('exit', reap)
-      fs.rmSync(dir, { recursive: true, force: true })
-    })()
-    return closing
-  }
+  ], dir)
+  const { child, close } = daemon
 
   const get = async (headers: Record<string, string> = {}): Promise<Scraped> => httpsGet(`${url}/metrics`, opts.ca, headers)
 

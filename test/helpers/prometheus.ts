@@ -1,12 +1,12 @@
 // A real Prometheus for end-to-end tests: Debian's prometheus, started in the
 // foreground on a free 127.0.0.1 port with a throwaway config and TSDB in a
 // temp dir, queried through its HTTP API, killed in close().
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { refusedPort } from './targets.js'
-import { ready, watch } from './daemon.js'
+import { ready, spawnDaemon } from './daemon.js'
 
 /** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus). */
 export const PROMETHEUS_BIN: string | undefined = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
@@ -40,14 +40,6 @@ interface QueryResponse {
   data?: { resultType: string, result: Array<{ metric: Record<string, string>, value: [number, string] }> }
 }
 
-async function exited (child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once('exit', () => { clearTimeout(timer); resolve(true) })
-  })
-}
-
 const sleep = async (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Starts Prometheus with `configYaml` as its prometheus.yml; resolves once /-/ready answers 200. */
@@ -60,32 +52,15 @@ export async function startPrometheus (configYaml: string): Promise<Prometheus> 
   const port = await refusedPort()
   const url = `http://127.0.0.1:${port}`
 
-  const child = spawn(bin, [
+  const daemon = spawnDaemon(bin, [
     `--config.file=${conf}`,
     `--storage.tsdb.path=${path.join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     // Debian's defaults point into /etc/prometheus; nothing here uses consoles.
     `--web.console.templates=${dir}`,
     `--web.console.libraries=${dir}`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  // A test process that dies without running after() must not leave Prometheus behind.
-  const reap = (): void => { child.kill('SIGKILL') }
-  process.once('exit', reap)
-  const daemon = watch(child)
-
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= (async () => {
-      child.kill('SIGTERM')
-      if (!(await exited(child, 5000))) {
-        child.kill('SIGKILL')
-        await exited(child, 5000)
-      }
-      process.off('exit', reap)
-      fs.rmSync(dir, { recursive: true, force: true })
-    })()
-    return closing
-  }
+  ], dir)
+  const { child, close } = daemon
 
   const deadline = Date.now() + 20_000
   while (!(await ready(url))) {
