@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import zlib from 'node:zlib'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { exposition } from './helpers/targets.js'
+import { eventually } from './helpers/eventually.js'
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -228,19 +229,6 @@ async function probes (result: string): Promise<number> {
   const text = await (await fetch(`${gw.url}/metrics`)).text()
   const line = text.split('\n').find((l) => l.startsWith('scrape_gateway_probes_total{') && l.includes(`result="${result}"`) && l.includes('job="h"'))
   return line === undefined ? 0 : Number(line.split(' ').pop())
-}
-
-async function eventually (fn: () => Promise<void>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms
-  for (;;) {
-    try {
-      await fn()
-      return
-    } catch (err) {
-      if (Date.now() > until) throw err
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
 }
 
 const CALLERS = ['1.0', '1.1'] as const

@@ -11,6 +11,7 @@ import zlib from 'node:zlib'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { get, type Seen } from './helpers/client.js'
 import { exposition, metricsHandler, refusedPort, startHttpTarget, type Handler, type Target } from './helpers/targets.js'
+import { eventually } from './helpers/eventually.js'
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
 
@@ -156,20 +157,6 @@ function metricValue (text: string, name: string, labels: Record<string, string>
     if (Object.keys(got).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3])
   }
   return 0
-}
-
-/** Retries an assertion: the probe metrics are recorded when the reply's connection closes. */
-async function eventually (fn: () => Promise<void>, ms = 2000): Promise<void> {
-  const until = Date.now() + ms
-  for (;;) {
-    try {
-      await fn()
-      return
-    } catch (err) {
-      if (Date.now() > until) throw err
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
 }
 
 /** A job that may be probed at any port of 127.0.0.1, where the tests' targets listen. */

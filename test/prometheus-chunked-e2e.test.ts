@@ -72,10 +72,6 @@ const chunkedHandler: Handler = (req, res) => {
   next()
 }
 
-interface TargetsResponse {
-  data: { activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string }> }
-}
-
 describe('a real Prometheus scraping chunked bodies through the gateway', { timeout: 30_000 }, () => {
   let ca: Ca
   let files: string
@@ -98,8 +94,7 @@ describe('a real Prometheus scraping chunked bodies through the gateway', { time
     let scraped = false
     let seen = 'never scraped'
     for (;;) {
-      const res = await fetch(`${prom.url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(5000) })
-      const targets = (await res.json() as TargetsResponse).data.activeTargets
+      const targets = await prom.activeTargets()
       const entry = targets.find((x) => x.labels.job === job && x.labels.instance === instance)
       if (entry?.health === 'up') return
       if (entry !== undefined && entry.health !== 'unknown') {

@@ -57,10 +57,6 @@ const targetHandler: Handler = (req, res) => {
   res.end(payload)
 }
 
-interface TargetsResponse {
-  data: { activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string }> }
-}
-
 describe('a real Prometheus scraping through the gateway (blackbox-style)', { timeout: 30_000 }, () => {
   let ca: Ca
   let files: string
@@ -146,8 +142,7 @@ scrape_configs:
     assert.deepEqual(await prom.query(`e2e_target_info{instance="${stranger.host}"}`), [])
     assert.equal(stranger.requests.length, 0, 'the gateway refused before connecting')
     // Refused by the gateway (403 SG_TARGET_FORBIDDEN), not failed on the way.
-    const res = await fetch(`${prom.url}/api/v1/targets?state=active`)
-    const targets = (await res.json() as TargetsResponse).data.activeTargets
+    const targets = await prom.activeTargets()
     const entry = targets.find((x) => x.labels.instance === stranger.host)
     assert.ok(entry !== undefined, JSON.stringify(targets))
     assert.equal(entry.health, 'down')

@@ -18,10 +18,6 @@ const SKIP = 'no prometheus binary at /usr/bin/prometheus (apt-get install prome
 const MISSING = PROMETHEUS_BIN === undefined && process.env.CI !== 'true'
 const PASSWORD = 'prometheus-scrapes-the-gateway'
 
-interface TargetsResponse {
-  data: { activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string }> }
-}
-
 describe('a real Prometheus scraping the gateway over TLS with basic auth', { timeout: 40_000 }, () => {
   let ca: Ca
   let target: Target
@@ -92,8 +88,7 @@ scrape_configs:${job('via-gateway', PASSWORD)}${job('wrong-password', 'not-the-p
     if (MISSING) { t.skip(SKIP); return }
     const up = await prom.waitFor('up{job="wrong-password"}', (s) => s.length === 1)
     assert.equal(up[0]?.value, 0)
-    const res = await fetch(`${prom.url}/api/v1/targets?state=active`)
-    const entry = (await res.json() as TargetsResponse).data.activeTargets.find((x) => x.labels.job === 'wrong-password')
+    const entry = (await prom.activeTargets()).find((x) => x.labels.job === 'wrong-password')
     assert.ok(entry !== undefined)
     assert.equal(entry.health, 'down')
     assert.match(entry.lastError, /401 Unauthorized/)

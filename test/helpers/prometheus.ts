@@ -16,6 +16,13 @@ export interface Sample {
   value: number
 }
 
+/** One of Prometheus's active targets, as /api/v1/targets lists it. */
+export interface ActiveTarget {
+  labels: Record<string, string>
+  health: string
+  lastError: string
+}
+
 export interface Prometheus {
   /** http://127.0.0.1:PORT */
   url: string
@@ -31,6 +38,8 @@ export interface Prometheus {
   waitFor (expr: string, done: (samples: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>
   /** The last 8 KiB of Prometheus's stdout and stderr. */
   output (): string
+  /** The active targets (/api/v1/targets?state=active). */
+  activeTargets (): Promise<ActiveTarget[]>
   close (): Promise<void>
 }
 
@@ -110,6 +119,10 @@ export async function startPrometheus (configYaml: string): Promise<Prometheus> 
       }
     },
     output: daemon.output,
+    async activeTargets () {
+      const res = await fetch(`${url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(5000) })
+      return (await res.json() as { data: { activeTargets: ActiveTarget[] } }).data.activeTargets
+    },
     close,
   }
 }
