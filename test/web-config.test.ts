@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
+import tls from 'node:tls'
 import path from 'node:path'
 import bcrypt from 'bcryptjs'
 import { buildServer } from '../src/server.js'
@@ -123,6 +124,32 @@ describe('TLS', () => {
 })
 
 type Outcome = 200 | 403 | 'handshake'
+
+describe('a body cut after the first byte, over TLS', () => {
+  it('resets the TCP connection under the TLS session: the caller reads ECONNRESET, not a clean end', async (t) => {
+    const cutting = await startHttpTarget((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      res.write('cut_metric 1\n'.repeat(500))
+      setTimeout(() => { res.socket?.destroy() }, 50)
+    })
+    t.after(async () => { await cutting.close() })
+    const gw = await startWebGateway(`scrape_configs:\n  - job_name: cut\n    static_configs: [{ targets: ['${cutting.host}'] }]\n`, tlsBlock())
+    t.after(async () => { await gw.close() })
+    const { port } = new URL(gw.url)
+    const seen = await new Promise<{ bytes: number, end: string }>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port: Number(port), ca: fs.readFileSync(ca.certFile), servername: 'localhost' })
+      let bytes = 0
+      let end = ''
+      socket.on('data', (c: Buffer) => { bytes += c.length })
+      socket.on('end', () => { end ||= 'fin' })
+      socket.on('error', (err: NodeJS.ErrnoException) => { end ||= err.code ?? err.message })
+      socket.on('close', () => { resolve({ bytes, end }) })
+      socket.write(`GET /probe?job=cut&target=${encodeURIComponent(cutting.host)} HTTP/1.1\r\nHost: gateway\r\n\r\n`)
+    })
+    assert.ok(seen.bytes > 0, `the reply had started (${seen.end})`)
+    assert.equal(seen.end, 'ECONNRESET')
+  })
+})
 
 describe('client_auth_type', () => {
   // What each policy does with no certificate, one from the right CA, one from another CA.

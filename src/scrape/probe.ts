@@ -300,23 +300,22 @@ export class Probe implements Dispatcher.DispatchHandler {
 }
 
 /**
- * Cuts the caller's reply after its first byte. A reply to an HTTP/1.0
- * caller has no end marker (no chunked framing; a Content-Length only when
- * the target sent one): a clean close (FIN) after a failure would look like
- * a complete body, so its connection ends with a TCP reset, which every
- * HTTP client reports as ECONNRESET. An HTTP/1.1 reply always has its end
- * marker (the last chunk, or the Content-Length), so a FIN before it is a cut
- * already; it is not reset yet, because node's client reports a reset as a
- * request error beside the 200 it already handed over, which the tests'
- * client reads as no response (README "What /probe does"). Falls back to destroy()
- * where there is no TCP handle to reset (a TLS caller's socket is a TLSWrap).
+ * Cuts the caller's reply after its first byte, with a TCP reset, for every
+ * caller: a reply to an HTTP/1.0 caller has no end marker (no chunked framing;
+ * a Content-Length only when the target sent one), so a clean close (FIN)
+ * would look like a complete body; an HTTP/1.1 reply has one, but a reset is
+ * what every client library reports as an error (ECONNRESET) rather than as
+ * an early end it may overlook. A clean FIN only ever follows a complete body.
+ * A TLS caller's socket (the web config's TLS) is a TLSWrap over the TCP
+ * socket it came in on, its `_parent`: the reset goes there.
  */
 function cut (out: Writable): void {
-  const res = out as Writable & { socket?: Socket | null, req?: { httpVersion?: string } }
-  const socket = res.socket
-  if (res.req?.httpVersion === '1.0' && socket !== undefined && socket !== null && typeof socket.resetAndDestroy === 'function' && !socket.destroyed) {
+  const socket = (out as Writable & { socket?: TcpOrTls | null }).socket
+  const tcp = socket?._parent ?? socket
+  if (tcp !== undefined && tcp !== null && !tcp.destroyed) {
     try {
-      socket.resetAndDestroy()
+      tcp.resetAndDestroy()
+      socket?.destroy()
       return
     } catch {
       // ERR_INVALID_HANDLE_TYPE: not a TCP handle; destroyed below.
@@ -324,6 +323,9 @@ function cut (out: Writable): void {
   }
   out.destroy()
 }
+
+/** A caller's socket: TCP, or TLS over the TCP socket in `_parent` (node's tls.Server). */
+type TcpOrTls = Socket & { _parent?: Socket | null }
 
 function decimal (v: string | undefined): string | undefined {
   return v !== undefined && /^\d{1,15}$/.test(v) ? v : undefined

@@ -33,7 +33,10 @@ export function get (url: string, headers: Record<string, string> = {}, onData?:
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete, aborted, error, ms: Date.now() - started })
       })
     })
+    // A reset after the head (a cut body) is reported here as well as on the
+    // response: the response's 'close' settles it then, with what arrived.
     req.on('error', (err) => {
+      if (req.res !== null) return
       resolve({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, aborted: false, error: err.message, ms: Date.now() - started })
     })
   })
