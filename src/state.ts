@@ -1,7 +1,9 @@
 // The loaded configuration and the jobs compiled from it. A reload compiles
 // the new config completely before swapping it in; a bad one leaves the old
 // one serving. Old clients are closed after the swap, gracefully (undici's
-// close() lets in-flight requests finish).
+// close() lets in-flight requests finish), in the background: a reload is
+// done when the new config serves, not when the slowest old probe ends.
+// close() waits for those closes too.
 import type { FastifyBaseLogger } from 'fastify'
 import { loadConfig } from './config/load.js'
 import type { FeatureSet } from './config/feature.js'
@@ -15,6 +17,8 @@ export class GatewayState {
   #warnings: readonly string[] = []
   /** Loads run one after another, so an older file can never be swapped in last. */
   #loading: Promise<void> = Promise.resolve()
+  /** Old jobs' clients still closing after a reload (their probes in flight finish first). */
+  #retiring = new Set<Promise<void>>()
 
   constructor (
     readonly file: string,
@@ -61,7 +65,14 @@ export class GatewayState {
       this.log.warn({ job: name }, warning)
     }
     this.#warnings = warnings
-    await closeAll(old)
+    this.#retire(old)
+  }
+
+  #retire (jobs: Map<string, CompiledJob>): void {
+    const closing: Promise<void> = closeAll(jobs)
+      .catch((err: Error) => { this.log.warn({ err: err.message }, 'closing the previous configuration\'s clients failed') })
+      .finally(() => { this.#retiring.delete(closing) })
+    this.#retiring.add(closing)
   }
 
   /** What the loaded config allows that an operator should hear about (--config.check prints these). */
@@ -72,6 +83,7 @@ export class GatewayState {
   async close (): Promise<void> {
     await closeAll(this.#jobs)
     this.#jobs = new Map()
+    await Promise.all(this.#retiring)
   }
 }
 
