@@ -19,7 +19,9 @@ export interface Seen {
 export function get (url: string, headers: Record<string, string> = {}, onData?: () => void): Promise<Seen> {
   const started = Date.now()
   return new Promise((resolve) => {
+    let responded = false
     const req = http.get(url, { headers, agent: false }, (res) => {
+      responded = true
       const chunks: Buffer[] = []
       let aborted = false
       let error: string | undefined
@@ -36,7 +38,7 @@ export function get (url: string, headers: Record<string, string> = {}, onData?:
     // A reset after the head (a cut body) is reported here as well as on the
     // response: the response's 'close' settles it then, with what arrived.
     req.on('error', (err) => {
-      if (req.res !== null) return
+      if (responded) return
       resolve({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, aborted: false, error: err.message, ms: Date.now() - started })
     })
   })
