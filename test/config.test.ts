@@ -566,6 +566,10 @@ scrape_configs:
     assert.equal(node.scrapeTimeout, 10_000)
     assert.deepEqual(node.params, [['collect[]', ['cpu', 'meminfo', 'filesystem']]])
     assert.deepEqual(node.targets, ['node-1.internal:9100', 'node-2.internal:9100', 'node-3.internal:9100'])
+    assert.deepEqual(node.staticConfigs, [
+      { targets: ['node-1.internal:9100', 'node-2.internal:9100'], labels: { env: 'prod', team: 'infra' } },
+      { targets: ['node-3.internal:9100'], labels: {} },
+    ])
     const features = node.client.map((c) => c.feature.name)
     assert.ok(features.includes('basic_auth') && features.includes('tls'), features.join())
     assert.equal(pods.scrapeInterval, 60_000)

@@ -192,7 +192,7 @@ scrape_configs:
 `)
     t.after(() => gw.close())
     const config = await (await fetch(`${gw.url}/config`)).json() as { scrape_configs: Array<Record<string, unknown>> }
-    assert.deepEqual(config.scrape_configs[0]?.targets, ['node-1:9100'])
+    assert.deepEqual(config.scrape_configs[0]?.static_configs, [{ targets: ['node-1:9100'] }])
     assert.deepEqual(config.scrape_configs[0]?.allowed_targets, ['*.svc:*', '10.0.0.0/8:9100', '[fd00::/8]:9100'])
   })
 })

@@ -9,6 +9,7 @@ import type { ConfigFeature, FeatureSet } from './feature.js'
 import { goFileError } from './files.js'
 import type { GatewayConfig, GlobalConfig, JobConfig } from './types.js'
 import { canonicalTarget } from './target.js'
+import { goQuote } from '../go-format.js'
 import { parseTargetRule } from './allowed-targets.js'
 import {
   acceptHeader, defaultScrapeProtocols, resolveEscapingScheme, validateEscapingScheme,
@@ -153,6 +154,7 @@ function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig,
   const bodySizeLimit = m.set('body_size_limit') ? m.at('body_size_limit').bytes() : 0
 
   const client = features.decode(m)
+  const staticConfigs = decodeStaticConfigs(m.at('static_configs'), scheme)
 
   return {
     name,
@@ -165,7 +167,8 @@ function decodeJob<F extends ConfigFeature> (m: MapCursor, global: GlobalConfig,
     bodySizeLimit: bodySizeLimit === 0 ? global.bodySizeLimit : bodySizeLimit,
     enableCompression: m.set('enable_compression') ? m.at('enable_compression').bool() : true,
     accept: acceptHeader(protocols, escaping),
-    targets: decodeTargets(m.at('static_configs'), scheme),
+    staticConfigs,
+    targets: staticConfigs.flatMap((g) => g.targets),
     allowedTargets: m.at('allowed_targets').list().map((c) => validate(c, () => parseTargetRule(c.string()))),
     maxConcurrentProbes: m.set('max_concurrent_probes') ? positiveInt(m.at('max_concurrent_probes')) : undefined,
     client,
@@ -183,17 +186,26 @@ function decodeParams (p: MapCursor): JobConfig['params'] {
   return p.keys().sort().map((k) => [k, p.at(k).stringList()] as const)
 }
 
-function decodeTargets (c: Cursor, scheme: 'http' | 'https'): string[] {
-  const targets: string[] = []
-  for (const sc of c.list()) {
+function decodeStaticConfigs (c: Cursor, scheme: 'http' | 'https'): JobConfig['staticConfigs'] {
+  return c.list().map((sc) => {
     const s = sc.map()
     for (const key of s.keys()) if (key !== 'targets' && key !== 'labels') throw unknownField(s, key)
-    for (const t of s.at('targets').list()) {
+    const targets = s.at('targets').list().map((t) => {
       const target = t.string()
-      targets.push(validate(t, () => canonicalTarget(target, scheme).key))
-    }
+      return validate(t, () => canonicalTarget(target, scheme).key)
+    })
+    return { targets, labels: decodeLabels(s.at('labels').map()) }
+  })
+}
+
+/** A target group's labels: names and values are strings; a name is any non-empty UTF-8 text (Prometheus 3's validation scheme). */
+function decodeLabels (m: MapCursor): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const name of m.keys()) {
+    if (name === '') throw m.error(`invalid name ${goQuote(name)}`)
+    labels[name] = m.at(name).string()
   }
-  return targets
+  return labels
 }
 
 function deepFreeze<T> (o: T): T {

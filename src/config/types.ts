@@ -25,6 +25,8 @@ export interface JobConfig<F extends ConfigFeature = ConfigFeature> {
   enableCompression: boolean
   /** Prometheus's Accept for the job's scrape_protocols, used when the caller sends none. */
   accept: string
+  /** static_configs: target groups with their labels, each target canonical `host:port` (src/config/target.ts). */
+  staticConfigs: ReadonlyArray<{ readonly targets: readonly string[], readonly labels: Readonly<Record<string, string>> }>
   /** Targets of static_configs, canonical `host:port` (src/config/target.ts): the job may be probed at each. */
   targets: readonly string[]
   /** allowed_targets: more targets the job may be probed at (src/policy decides with both lists). */
