@@ -1,12 +1,13 @@
 // The gateway under test, in a process of its own so that its CPU and RSS are
-// its alone: `node dist/src/main.js --config.file=... --log.level=warn` (built first).
+// its alone: `node dist/src/main.js --config.file=... --log.level=warn` (built first);
+// with --gateway-processes=N, N of them behind one port through launcher.mjs.
 // One job per (body size, upstream encoding), all for the one bench target.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ready } from '../helpers/daemon.js'
 import type { Body } from './bodies.js'
-import { freePort, startChild, waitReady, type Child } from './procs.js'
+import { freePort, startChild, tail, waitReady, type Child } from './procs.js'
 
 let tsx: string[] | undefined
 
@@ -100,30 +101,94 @@ scrape_configs:${jobs}
   return file
 }
 
+/**
+ * How N gateway processes share the one listening port (launcher.mjs says how each works):
+ * cluster (SCHED_NONE, the kernel picks the acceptor), cluster-rr (the primary deals connections out),
+ * reuseport (one SO_REUSEPORT socket per process, node >= 22.12).
+ */
+export type PortSharing = 'cluster' | 'cluster-rr' | 'reuseport'
+export const PORT_SHARINGS: readonly PortSharing[] = ['cluster', 'cluster-rr', 'reuseport']
+
 export interface GatewayProcess {
+  /** The process the bench started: the gateway itself, or with several processes, launcher.mjs. */
   child: Child
   url: string
+  /** Where the started process writes; with several processes, the launcher's own lines. */
   log: string
+  /** Every log file of the peer: the gateway's, or the launcher's and then each process's. */
+  logs: string[]
+  /** What each gateway process runs (the launcher runs this once per process). */
   command: string
-  /** The pids whose CPU and RSS are the gateway's (one, unless tsx's CLI wraps it). */
+  /** How many gateway processes serve the port. */
+  processes: number
+  /** The pids whose CPU and RSS are the peer's: the gateway, or the launcher and every process it started. */
   pids(): number[]
+  /** The gateway processes alone, in start order (the launcher left out): the per-process CPU split. */
+  workers(): number[]
   stop(): Promise<void>
+}
+
+export interface GatewayStart {
+  repoRoot: string
+  configFile: string
+  dir: string
+  kind: 'dist' | 'floor'
+  /** The node binary (--node). With several processes, the launcher runs on it too, so its workers do. */
+  node: string
+  /** Gateway processes behind the one port (--gateway-processes); 1 is the gateway alone, as the image runs it. */
+  processes: number
+  sharing: PortSharing
 }
 
 let starts = 0
 
-/** Starts the gateway (or, kind 'floor', node-floor.mjs) on the node binary `node`. */
-export async function startGatewayProcess (repoRoot: string, configFile: string, dir: string, kind: 'dist' | 'floor', node: string): Promise<GatewayProcess> {
-  mkdirSync(dir, { recursive: true })
+/**
+ * Starts the gateway (or, kind 'floor', node-floor.mjs) on the node binary `node`: one process as the
+ * image runs it, or `processes` of them behind one port through launcher.mjs. Resolves once every
+ * process serves.
+ */
+export async function startGatewayProcess (o: GatewayStart): Promise<GatewayProcess> {
+  mkdirSync(o.dir, { recursive: true })
   const port = await freePort()
-  const log = path.join(dir, `gateway-${++starts}.log`)
-  const main = kind === 'floor' ? path.join(repoRoot, 'test', 'bench', 'node-floor.mjs') : buildGateway(repoRoot)
+  const n = ++starts
+  const log = path.join(o.dir, `gateway-${n}.log`)
+  const main = o.kind === 'floor' ? path.join(o.repoRoot, 'test', 'bench', 'node-floor.mjs') : buildGateway(o.repoRoot)
   // SG_BENCH_NODE_ARGS: extra node flags for the gateway alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = [...PRODUCTION_NODE_ARGS, ...(process.env.SG_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')]
-  const args = [...nodeArgs, main, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
-  const child = startChild('gateway', node, args, { cwd: repoRoot, log })
+  const args = [`--config.file=${o.configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']
+  const command = `${o.node} ${[...nodeArgs, main, ...args].join(' ')}`
   const url = `http://127.0.0.1:${port}`
-  await waitReady(child, async () => ready(url), log, 30_000)
-  const pids = (): number[] => [child.pid]
-  return { child, url, log, command: `${node} ${args.join(' ')}`, pids, stop: async () => child.stop() }
+  if (o.processes === 1) {
+    const child = startChild('gateway', o.node, [...nodeArgs, main, ...args], { cwd: o.repoRoot, log })
+    await waitReady(child, async () => ready(url), log, 30_000)
+    const pids = (): number[] => [child.pid]
+    return { child, url, log, logs: [log], command, processes: 1, pids, workers: pids, stop: async () => child.stop() }
+  }
+  const logPrefix = path.join(o.dir, `gateway-${n}`)
+  const readyFile = `${logPrefix}.ready.json`
+  const logs = [log, ...Array.from({ length: o.processes }, (_, i) => `${logPrefix}.process-${i + 1}.log`)]
+  const spec = { processes: o.processes, sharing: o.sharing, execArgv: nodeArgs, main, args, logPrefix, readyFile }
+  const launcher = path.join(o.repoRoot, 'test', 'bench', 'launcher.mjs')
+  // Own process group (startChild): stopping the launcher's group reaches every process it started.
+  const child = startChild('gateway launcher', o.node, [launcher, JSON.stringify(spec)], { cwd: o.repoRoot, log })
+  try {
+    // The ready file comes once every process listens; /-/ready then answers from whichever gets the connection.
+    await waitReady(child, async () => existsSync(readyFile) && await ready(url), log, 30_000)
+  } catch (err) {
+    // The launcher's log names the process that failed; the processes' own logs say why.
+    const tails = logs.slice(1).filter(existsSync).map((f) => `--- ${path.basename(f)}\n${tail(f)}`)
+    throw new Error([(err as Error).message, ...tails].join('\n'))
+  }
+  const workerPids = (JSON.parse(readFileSync(readyFile, 'utf8')) as { pids: number[] }).pids
+  return {
+    child,
+    url,
+    log,
+    logs,
+    command,
+    processes: o.processes,
+    pids: () => [child.pid, ...workerPids],
+    workers: () => [...workerPids],
+    stop: async () => child.stop(),
+  }
 }

@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { PORT_SHARINGS, type PortSharing } from './gateway.js'
 
 /**
  * What the target serves the gateway / nginx, and what the client accepts:
@@ -38,6 +39,13 @@ export interface BenchOptions {
    * peer of its own in every case, interleaved with the others, so the runtimes' ratios come from one run.
    */
   nodes: string[]
+  /**
+   * Gateway processes behind the one port (--gateway-processes): each count is a gateway peer of its own
+   * on every runtime, interleaved with the other peers; 1 is the gateway alone, as the image runs it.
+   */
+  gatewayProcesses: number[]
+  /** How more than one process shares the port (--gateway-sharing; launcher.mjs). */
+  gatewaySharing: PortSharing
   /** wrk --timeout: a response slower than this counts as a timeout error, not as latency. */
   timeoutS: number
   /** The memory scenario: `memoryConnections` concurrent `memorySize` bodies for `memoryDurationS` (0 = skip). */
@@ -83,6 +91,19 @@ against the target itself (direct), with wrk, on 127.0.0.1.
                                per binary, interleaved with the other peers (direct, nginx, gateway on BIN1,
                                gateway on BIN2, ...), and so do the memory scenario and the growth check; the
                                report sets the runtimes side by side, labelled with each binary's --version
+  --gateway-processes=N[,M...] gateway processes behind the one port (default 1: the gateway alone, as the
+                               image runs it). Each count is a peer of its own on every --node runtime,
+                               interleaved with the others (..., gateway, gateway ×2, ...), and so are the memory
+                               scenario and the growth check; with more than one count the report adds a Scaling
+                               table (req/s, CPU ms/req, cores used and the CPU split per process, ratios to the
+                               first count). More than one process runs through test/bench/launcher.mjs, each
+                               process with the single process's flags; CPU and RSS count every process of the
+                               peer, the launcher included
+  --gateway-sharing=cluster    how the processes share the port: cluster = node:cluster, SCHED_NONE (one socket,
+                               the kernel hands each connection to a process that accepts it; node 20 and 22);
+                               cluster-rr = node:cluster, SCHED_RR (the launcher accepts every connection and
+                               deals it out); reuseport = one SO_REUSEPORT socket per process, the kernel hashes
+                               connections over them (node >= 22.12)
   --timeout=30                 wrk per-request timeout, seconds
   --memory-duration=10         memory scenario seconds (0 = skip)
   --memory-size=10m            memory scenario body size
@@ -140,6 +161,8 @@ export function parseOptions (argv: string[]): BenchOptions | 'help' {
       target: { type: 'string' },
       gateway: { type: 'string' },
       node: { type: 'string' },
+      'gateway-processes': { type: 'string' },
+      'gateway-sharing': { type: 'string' },
       timeout: { type: 'string' },
       'memory-duration': { type: 'string' },
       'memory-size': { type: 'string' },
@@ -173,6 +196,8 @@ export function parseOptions (argv: string[]): BenchOptions | 'help' {
     target: oneOf<TargetKind>('target', ['auto', 'nginx', 'node'], values.target ?? 'auto'),
     gateway: oneOf('gateway', ['dist', 'floor'] as const, values.gateway ?? 'dist'),
     nodes: list(values.node ?? process.env.SG_BENCH_NODE ?? process.execPath),
+    gatewayProcesses: positiveInts('gateway-processes', values['gateway-processes'] ?? '1'),
+    gatewaySharing: oneOf('gateway-sharing', PORT_SHARINGS, values['gateway-sharing'] ?? 'cluster'),
     timeoutS: oneInt('timeout', values.timeout ?? '30'),
     memoryDurationS: oneInt('memory-duration', values['memory-duration'] ?? d.memoryDuration, true),
     memorySize: values['memory-size'] ?? '10m',
@@ -193,6 +218,10 @@ export function parseOptions (argv: string[]): BenchOptions | 'help' {
   // Rows and log notes are told apart by runtime: one binary twice would be one peer measured twice.
   const twice = opts.nodes.find((bin, i) => opts.nodes.indexOf(bin) !== i)
   if (twice !== undefined) throw new Error(`--node: ${twice} is given twice`)
+  if (opts.gatewayProcesses.length === 0) throw new Error('--gateway-processes is empty')
+  // One count twice would be one peer measured twice, under one name.
+  const again = opts.gatewayProcesses.find((n, i) => opts.gatewayProcesses.indexOf(n) !== i)
+  if (again !== undefined) throw new Error(`--gateway-processes: ${again} is given twice`)
   for (let i = 1; i < opts.growthProbes.length; i++) {
     if (opts.growthProbes[i]! <= opts.growthProbes[i - 1]!) throw new Error('--growth-probes must increase')
   }

@@ -1,7 +1,9 @@
 // The results as Markdown: a headline table of the gateway on each node
-// runtime side by side, one throughput/latency/cost table with every figure
-// also as a ratio to nginx and to direct, the memory scenario, the growth
-// check, and notes on anything that makes a figure mean less than it seems.
+// runtime (and process count) side by side, a scaling table of throughput
+// and cost per process count, one throughput/latency/cost table with every
+// figure also as a ratio to nginx and to direct, the memory scenario, the
+// growth check, and notes on anything that makes a figure mean less than it
+// seems.
 import type { Body } from './bodies.js'
 import type { NodeRuntime } from './gateway.js'
 import type { WrkResult } from './load.js'
@@ -15,9 +17,13 @@ export interface CaseResult {
   peer: Peer
   /** The node runtime (its NodeRuntime label) the gateway peer ran on; undefined for direct and nginx. */
   runtime: string | undefined
+  /** How many gateway processes served the port (--gateway-processes); undefined for direct and nginx. */
+  processes: number | undefined
   wrk: WrkResult
   /** CPU of the peer's processes over the measured period (undefined for direct: there is no peer). */
   peerCpuMs: number | undefined
+  /** With several gateway processes, each one's CPU over the measured period, in start order (launcher excluded). */
+  processCpuMs: number[] | undefined
   targetCpuMs: number
   /** Share of all cores busy over the measured period, 0..1. */
   hostBusy: number
@@ -40,6 +46,7 @@ export interface CaseResult {
 export interface MemoryResult {
   /** The node runtime's label. */
   runtime: string
+  processes: number
   size: string
   encoding: Encoding
   connections: number
@@ -59,6 +66,7 @@ export interface GrowthPoint { probes: number, rssKb: number, hwmKb: number, sec
 export interface GrowthResult {
   /** The node runtime's label. */
   runtime: string
+  processes: number
   size: string
   encoding: Encoding
   concurrency: number
@@ -86,6 +94,8 @@ export interface Report {
   growth: GrowthResult[]
   /** HWM could be reset per case (clear_refs); otherwise VmHWM is since the process started. */
   hwmResettable: boolean
+  /** With more than one gateway process: the launcher's own RSS when idle (part of every ×N row's RSS). */
+  launcherRssKb: number | undefined
   notes: string[]
 }
 
@@ -112,9 +122,14 @@ export function disturbed (c: CaseResult): boolean {
   return c.otherLoad >= 0.1
 }
 
-/** `nginx`, or `gateway on v22.23.3`: a row's peer, with the runtime for the gateway. */
-export function peerName (c: { peer: Peer, runtime: string | undefined }): string {
-  return c.runtime === undefined ? c.peer : `${c.peer} on ${c.runtime}`
+/** `v22.23.3`, or `v22.23.3 ×2`: a gateway peer's runtime, with its process count when it is more than one. */
+export function variantLabel (runtime: string, processes: number | undefined): string {
+  return processes === undefined || processes === 1 ? runtime : `${runtime} ×${processes}`
+}
+
+/** `nginx`, `gateway on v22.23.3`, or `gateway on v22.23.3 ×2`: a row's peer, with the runtime (and processes) for the gateway. */
+export function peerName (c: { peer: Peer, runtime: string | undefined, processes?: number | undefined }): string {
+  return c.runtime === undefined ? c.peer : `${c.peer} on ${variantLabel(c.runtime, c.processes)}`
 }
 
 function perRequest (c: CaseResult, cpuMs: number | undefined): number | undefined {
@@ -135,20 +150,31 @@ function row (cells: string[]): string {
   return `| ${cells.join(' | ')} |`
 }
 
-/** The row of `peer` (and `runtime`) in c's case: same size, encoding and connections. */
-function sameCase (r: Report, c: CaseResult, peer: Peer, runtime?: string): CaseResult | undefined {
-  return r.cases.find((o) => o.peer === peer && o.runtime === runtime && o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
+/** The row of `peer` (and `runtime`, `processes`) in c's case: same size, encoding and connections. */
+function sameCase (r: Report, c: CaseResult, peer: Peer, runtime?: string, processes?: number): CaseResult | undefined {
+  return r.cases.find((o) => o.peer === peer && o.runtime === runtime && o.processes === processes &&
+    o.size === c.size && o.encoding === c.encoding && o.connections === c.connections)
+}
+
+/** A gateway peer of the run: one node runtime with one process count. */
+interface Variant { runtime: string, processes: number, label: string }
+
+/** The gateway peers in the order they were measured: each runtime, with each process count. */
+function variants (r: Report): Variant[] {
+  return r.runtimes.flatMap(({ label: runtime }) => r.options.gatewayProcesses.map((processes) =>
+    ({ runtime, processes, label: variantLabel(runtime, processes) })))
 }
 
 /**
- * Per case, the gateway's headline figures on each runtime side by side, and each later runtime's
- * req/s and CPU ms/req divided by the first's: measured in one run, interleaved, so comparable.
+ * Per case, the gateway's headline figures on each runtime (and process count) side by side, and each
+ * later one's req/s and CPU ms/req divided by the first's: measured in one run, interleaved, so comparable.
  */
 function headlineTable (r: Report): string[] {
-  const [first, ...later] = r.runtimes.map((rt) => rt.label)
+  const all = variants(r)
+  const [first, ...later] = all.map((v) => v.label)
   if (first === undefined) return []
   const head = ['size', 'enc', 'conns',
-    ...r.runtimes.flatMap(({ label }) => [`${label} req/s`, '÷nginx', 'p50 ms', 'CPU ms/req (÷nginx)', 'peak RSS MB']),
+    ...all.flatMap(({ label }) => [`${label} req/s`, '÷nginx', 'p50 ms', 'CPU ms/req (÷nginx)', 'peak RSS MB']),
     ...later.flatMap((label) => [`req/s ${label} ÷ ${first}`, `CPU ${label} ÷ ${first}`])]
   const lines = [row(head), row(head.map((_, i) => (i < 2 ? '---' : '---:')))]
   // One row per case, in the order measured: the cases of the first runtime that has them.
@@ -158,9 +184,10 @@ function headlineTable (r: Report): string[] {
     if (keys.has(key)) continue
     keys.add(key)
     const n = sameCase(r, c, 'nginx')
-    const on = (label: string): CaseResult | undefined => sameCase(r, c, 'gateway', label)
+    const byLabel = new Map(all.map((v) => [v.label, sameCase(r, c, 'gateway', v.runtime, v.processes)]))
+    const on = (label: string): CaseResult | undefined => byLabel.get(label)
     const cpuOf = (g: CaseResult | undefined): number | undefined => (g === undefined ? undefined : perRequest(g, g.peerCpuMs))
-    const cells = r.runtimes.flatMap(({ label }) => {
+    const cells = all.flatMap(({ label }) => {
       const g = on(label)
       if (g === undefined) return ['—', '—', '—', '—', '—']
       const nginxCpu = n === undefined ? undefined : perRequest(n, n.peerCpuMs)
@@ -172,6 +199,80 @@ function headlineTable (r: Report): string[] {
     lines.push(row([c.size, c.encoding, String(c.connections), ...cells, ...versus]))
   }
   return lines
+}
+
+/** `52/48`: each process's share of the peer's process CPU, in start order. */
+function splitCell (c: CaseResult | undefined): string {
+  const ms = c?.processCpuMs
+  if (ms === undefined) return '—'
+  const total = ms.reduce((a, b) => a + b, 0)
+  return total > 0 ? ms.map((x) => Math.round((x / total) * 100)).join('/') : '—'
+}
+
+/** Cores the peer kept busy over the measured period: its CPU ÷ wall time. */
+function coresUsed (c: CaseResult | undefined): number | undefined {
+  return c?.peerCpuMs === undefined ? undefined : c.peerCpuMs / 1000 / Math.max(c.wrk.durationS, 1e-9)
+}
+
+/**
+ * With more than one process count: per runtime and case, req/s, CPU ms/req, the cores the gateway
+ * kept busy and the host's load at each count, the CPU split over the processes, and each later
+ * count's req/s and CPU ms/req divided by the first's.
+ */
+function scalingTable (r: Report): string[] {
+  const counts = r.options.gatewayProcesses
+  const [base, ...more] = counts
+  if (base === undefined || more.length === 0 || r.runtimes.length === 0) return []
+  const name = (n: number): string => `×${n}`
+  const several = r.runtimes.length > 1
+  const head = [...(several ? ['node'] : []), 'size', 'enc', 'conns',
+    ...counts.flatMap((n) => [`${name(n)} req/s`, `${name(n)} CPU ms/req`, `${name(n)} cores`, `${name(n)} host busy`, ...(n > 1 ? [`${name(n)} CPU split %`] : [])]),
+    ...more.flatMap((n) => [`req/s ${name(n)} ÷ ${name(base)}`, `CPU/req ${name(n)} ÷ ${name(base)}`])]
+  const lines = [row(head), row(head.map((_, i) => (i < (several ? 4 : 3) ? '---' : '---:')))]
+  for (const { label: runtime } of r.runtimes) {
+    const keys = new Set<string>()
+    for (const c of r.cases.filter((o) => o.peer === 'gateway' && o.runtime === runtime)) {
+      const key = `${c.size} ${c.encoding} ${c.connections}`
+      if (keys.has(key)) continue
+      keys.add(key)
+      const at = new Map(counts.map((n) => [n, sameCase(r, c, 'gateway', runtime, n)]))
+      const cpuOf = (g: CaseResult | undefined): number | undefined => (g === undefined ? undefined : perRequest(g, g.peerCpuMs))
+      const cells = counts.flatMap((n) => {
+        const g = at.get(n)
+        const cores = coresUsed(g)
+        return [g === undefined ? '—' : `${rps(g.wrk.rps)}${g.extended ? '*' : ''}`, cpu(cpuOf(g)), cores === undefined ? '—' : fixed(cores, 2),
+          g === undefined ? '—' : `${pct(g.hostBusy)}${saturated(g) ? ' ⚠' : ''}${disturbed(g) ? ' ⚠other' : ''}`,
+          ...(n > 1 ? [splitCell(g)] : [])]
+      })
+      const b = at.get(base)
+      const versus = more.flatMap((n) => [ratio(at.get(n)?.wrk.rps, b?.wrk.rps), ratio(cpuOf(at.get(n)), cpuOf(b))])
+      lines.push(row([...(several ? [runtime] : []), c.size, c.encoding, String(c.connections), ...cells, ...versus]))
+    }
+  }
+  return lines
+}
+
+function scalingSection (r: Report): string[] {
+  const table = scalingTable(r)
+  if (table.length === 0) return []
+  const counts = r.options.gatewayProcesses
+  const launcher = r.launcherRssKb === undefined ? '' : ` (the launcher itself: ${mb(r.launcherRssKb)} MB idle)`
+  return ['## Scaling: gateway processes behind one port', '',
+    `The gateway as ${counts.map((n) => (n === 1 ? '1 process (as the image runs it)' : `${n} processes (${sharingText(r.options.gatewaySharing)})`)).join(', ')}, ` +
+      'measured in one run with the peers interleaved. *cores*: the CPU of all the peer\'s processes ÷ wall time, ' +
+      `the launcher's included${launcher}; *host busy*: all ${r.machine.cores} cores, wrk and the target included (⚠ ≥ 90%: the machine, not the gateway, ` +
+      'is the limit; ⚠other: processes outside the bench took ≥ 10%); *CPU split*: each process\'s share of the processes\' CPU (an uneven split means the kernel ' +
+      'gave one process most connections). With 1 connection only one process can work at a time.',
+    '', ...table, '']
+}
+
+/** What --gateway-sharing did, in a few words. */
+function sharingText (sharing: BenchOptions['gatewaySharing']): string {
+  switch (sharing) {
+    case 'cluster': return 'node:cluster, SCHED_NONE: one socket, the kernel picks the process that accepts'
+    case 'cluster-rr': return 'node:cluster, SCHED_RR: the launcher accepts and deals connections out in turn'
+    case 'reuseport': return 'SO_REUSEPORT: one socket per process, the kernel hashes connections over them'
+  }
 }
 
 function casesTable (r: Report): string[] {
@@ -212,7 +313,7 @@ function memoryTable (r: Report): string[] {
     row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ]
   for (const m of r.memory) {
-    lines.push(row([m.runtime, m.size, m.encoding, String(m.connections), String(m.durationS), String(m.requests), fixed(m.rps, 1), String(m.errors),
+    lines.push(row([variantLabel(m.runtime, m.processes), m.size, m.encoding, String(m.connections), String(m.durationS), String(m.requests), fixed(m.rps, 1), String(m.errors),
       mb(m.idleRssKb), mb(m.peakRssKb), mb(m.hwmKb), mb(m.afterRssKb)]))
   }
   return lines
@@ -220,7 +321,7 @@ function memoryTable (r: Report): string[] {
 
 function growthSection (g: GrowthResult): string[] {
   const lines = [
-    `Fresh gateway on ${g.runtime}, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
+    `Fresh gateway on ${variantLabel(g.runtime, g.processes)}, ${g.size} bodies, ${g.encoding}, ${g.concurrency} concurrent keep-alive connections (Node client); RSS idle before the first probe: ${mb(g.idleRssKb)} MB.`,
     '',
     row(['probes', 'RSS MB', 'VmHWM MB', 'elapsed s']),
     row(['---:', '---:', '---:', '---:']),
@@ -248,10 +349,13 @@ function headlineSection (r: Report): string[] {
   const table = headlineTable(r)
   if (table.length === 0) return []
   const what = r.options.gateway === 'floor' ? 'The Node floor (node-floor.mjs, in the gateway\'s place)' : 'The gateway'
-  const runtimes = r.runtimes.length > 1 ? `on each of ${r.runtimes.length} node runtimes (*Versions*, above), measured in one run with the peers interleaved` : `on Node ${r.runtimes[0]!.label}`
-  return ['## Headline: the gateway per node runtime', '',
-    `${what} ${runtimes}; each figure as in the full table below, *÷nginx* against the nginx row of the same case` +
-      (r.runtimes.length > 1 ? ', and the last columns each later runtime\'s req/s and CPU ms/req divided by the first\'s (req/s above 1×: faster; CPU below 1×: cheaper).' : '.'),
+  const runtimes = r.runtimes.length > 1 ? `on each of ${r.runtimes.length} node runtimes (*Versions*, above)` : `on Node ${r.runtimes[0]!.label}`
+  const counts = r.options.gatewayProcesses
+  const processes = counts.length > 1 || counts[0] !== 1 ? `, as ${counts.join(', ')} process${counts.length === 1 && counts[0] === 1 ? '' : 'es'} (×N, see *Gateway processes*)` : ''
+  const several = variants(r).length > 1
+  return [`## Headline: the gateway per node runtime${counts.length > 1 ? ' and process count' : ''}`, '',
+    `${what} ${runtimes}${processes}${several ? ', measured in one run with the peers interleaved' : ''}; each figure as in the full table below, *÷nginx* against the nginx row of the same case` +
+      (several ? ', and the last columns each later peer\'s req/s and CPU ms/req divided by the first\'s (req/s above 1×: faster; CPU below 1×: cheaper).' : '.'),
     '', ...table, '']
 }
 
@@ -266,6 +370,10 @@ export function renderMarkdown (r: Report): string {
     `- **Machine**: ${m.cpuModel}, ${m.cores} cores, ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.kernel}`,
     `- **Versions**: Node ${m.node} (the harness)${runtimesText(r)}, nginx ${m.nginx ?? 'not installed'}, wrk ${m.wrk ?? '?'}, scrape-gateway ${m.gateway}`,
     `- **Command**: \`${r.command}\``,
+    ...(o.gatewayProcesses.length > 1 || o.gatewayProcesses[0] !== 1
+      ? [`- **Gateway processes**: ${o.gatewayProcesses.join(', ')} (--gateway-processes); more than one through test/bench/launcher.mjs, ` +
+          `each process with the single process's node flags and arguments, sharing the port by ${sharingText(o.gatewaySharing)} (--gateway-sharing=${o.gatewaySharing})`]
+      : []),
     `- **Target**: ${r.target}, https on 127.0.0.1 with a test-CA certificate, requires \`Authorization: Bearer <token>\`; bodies from test/helpers/targets.ts exposition(): ` +
       r.bodies.map((b) => `${b.label} = ${b.series.toLocaleString('en-US')} series, ${bytes(b.bytes)} (gzip ${bytes(b.gzipBytes)})`).join('; '),
     '- **Peers**: *direct* = wrk → the https target itself (the limit); *nginx* = wrk → nginx reverse proxy (plain http in; https out with the bearer header, ' +
@@ -279,13 +387,14 @@ export function renderMarkdown (r: Report): string {
       '*gunzip* — the target serves gzip to nginx and the gateway, the client sends `Accept-Encoding: identity`: both must decode (direct then gets identity from the target).',
     '',
     ...headlineSection(r),
+    ...scalingSection(r),
     '## Throughput, latency, cost',
     '',
     ...casesTable(r),
     '',
     '*÷nginx*, *÷direct*: this row\'s figure divided by the nginx / direct row of the same case (req/s: below 1× is slower; latency, CPU, RSS: above 1× is more). ' +
-      '*CPU ms/req*: user+system CPU of the peer\'s processes (gateway: its node process; nginx: master + worker; /proc/PID/stat, CLK_TCK) over the measured period ÷ requests. ' +
-      '*peak RSS*: VmRSS sampled every 100 ms during the measured period (nginx: master + worker summed). ' +
+      '*CPU ms/req*: user+system CPU of the peer\'s processes (gateway: its node process, or with ×N the launcher and its N processes; nginx: master + worker; /proc/PID/stat, CLK_TCK) over the measured period ÷ requests. ' +
+      '*peak RSS*: VmRSS sampled every 100 ms during the measured period (nginx: master + worker summed; gateway ×N: the launcher and its processes summed). ' +
       `*VmHWM*: kernel peak RSS ${r.hwmResettable ? 'since the case\'s warm-up (reset through /proc/PID/clear_refs)' : 'since the process started (clear_refs was not permitted)'}. ` +
       '*target CPU ms/req*: the https target\'s CPU per request. *host busy*: all cores, from /proc/stat (⚠ ≥ 90%: the machine is saturated, the figures measure contention). *other load*: the share of all cores used by processes that are not the benchmark\'s (host busy − target, peers, wrk and the harness; ⚠ ≥ 10%: the machine was not quiet, distrust the row). ' +
       '*wrk CPU*: wrk\'s own CPU as a share of one core. *client got*: Content-Encoding and body size of one response before the case. *errors*: wrk socket errors (connect/read/write/timeout) and responses ≥ 400.',

@@ -6,7 +6,7 @@
 // Writes a Markdown report to stdout and to test/bench/results/latest.md (and
 // the raw figures to latest.json next to it).
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createCa } from '../helpers/pki.js'
@@ -17,8 +17,9 @@ import { describeMachine } from './machine.js'
 import { startNginxProxy, type Nginx } from './nginx.js'
 import { parseOptions, REPO_ROOT, USAGE, type BenchOptions, type Encoding, type Peer } from './options.js'
 import { installCleanup, isStopping, removeOnExit, stopAll } from './procs.js'
-import { disturbed, peerName, renderMarkdown, saturated, type CaseResult, type GrowthResult, type MemoryResult, type Report } from './report.js'
-import { hostBusy, hostCpu, hostDeltaMs, hwmKb, processTree, resetPeak, RssSampler, rssKb, treeCpuMs, type HostCpu } from './sample.js'
+import { summarizeLogs } from './logs.js'
+import { disturbed, peerName, renderMarkdown, saturated, variantLabel, type CaseResult, type GrowthResult, type MemoryResult, type Report } from './report.js'
+import { cpuMsOf, hostBusy, hostCpu, hostDeltaMs, hwmKb, processTree, resetPeak, RssSampler, rssKb, treeCpuMs, type HostCpu } from './sample.js'
 import { startTarget, type BenchTarget } from './target.js'
 
 // What Prometheus 3 sends by default (scrape_protocols defaults, utf-8 escaping).
@@ -40,9 +41,13 @@ function upstreamOf (enc: Encoding): UpstreamEncoding {
   return enc === 'identity' ? 'identity' : 'gzip'
 }
 
-/** The gateway peer on one --node runtime. The memory scenario and the growth check replace its process. */
+/**
+ * The gateway peer on one --node runtime with one --gateway-processes count. The memory scenario and
+ * the growth check replace its process(es).
+ */
 interface RuntimeGateway {
   runtime: NodeRuntime
+  processes: number
   process: GatewayProcess
   /** The log file of every process it has had, for the notes. */
   logs: string[]
@@ -55,13 +60,13 @@ interface Contender {
 }
 
 const gatewayPeer = (g: RuntimeGateway): Contender => ({ peer: 'gateway', gateway: g })
-const contenderName = (c: Contender): string => peerName({ peer: c.peer, runtime: c.gateway?.runtime.label })
+const contenderName = (c: Contender): string => peerName({ peer: c.peer, runtime: c.gateway?.runtime.label, processes: c.gateway?.processes })
 
 interface Rig {
   opts: BenchOptions
   target: BenchTarget
   proxy: Nginx | undefined
-  /** One per --node runtime, in its order (empty without the gateway peer). */
+  /** One per --node runtime and --gateway-processes count, in their order (empty without the gateway peer). */
   gateways: RuntimeGateway[]
   gatewayConfig: string
   gatewayDir: string
@@ -96,14 +101,23 @@ function peerPids (rig: Rig, c: Contender): number[] {
   return c.peer === 'gateway' ? c.gateway!.process.pids() : c.peer === 'nginx' ? processTree(rig.proxy!.child.pid) : []
 }
 
-async function startGateway (rig: Pick<Rig, 'opts' | 'gatewayConfig' | 'gatewayDir'>, runtime: NodeRuntime): Promise<GatewayProcess> {
-  return startGatewayProcess(REPO_ROOT, rig.gatewayConfig, rig.gatewayDir, rig.opts.gateway, runtime.bin)
+async function startGateway (rig: Pick<Rig, 'opts' | 'gatewayConfig' | 'gatewayDir'>, runtime: NodeRuntime, processes: number): Promise<GatewayProcess> {
+  const { opts } = rig
+  return startGatewayProcess({
+    repoRoot: REPO_ROOT,
+    configFile: rig.gatewayConfig,
+    dir: rig.gatewayDir,
+    kind: opts.gateway,
+    node: runtime.bin,
+    processes,
+    sharing: opts.gatewaySharing,
+  })
 }
 
 async function restartGateway (rig: Rig, g: RuntimeGateway): Promise<GatewayProcess> {
   await g.process.stop()
-  g.process = await startGateway(rig, g.runtime)
-  g.logs.push(g.process.log)
+  g.process = await startGateway(rig, g.runtime, g.processes)
+  g.logs.push(...g.process.logs)
   return g.process
 }
 
@@ -124,15 +138,24 @@ function describeWrk (w: WrkResult): string {
   return `${w.rps.toFixed(1)} req/s, p50 ${w.p50Ms.toFixed(2)} ms, p99 ${w.p99Ms.toFixed(2)} ms${errors > 0 ? `, ${errors} errors` : ''}`
 }
 
-/** CPU so far: the peer's, the target's, everything of ours (children and this process), and the host's. */
-interface CpuSnapshot { peerMs: number | undefined, targetMs: number, oursMs: number, host: HostCpu }
+/**
+ * CPU so far: the peer's, each of its gateway processes' (with more than one), the target's, everything
+ * of ours (children and this process), and the host's.
+ */
+interface CpuSnapshot { peerMs: number | undefined, processMs: number[] | undefined, targetMs: number, oursMs: number, host: HostCpu }
 
-function cpuSnapshot (rig: Rig, root: number | undefined): CpuSnapshot {
+function cpuSnapshot (rig: Rig, root: number | undefined, workers?: readonly number[]): CpuSnapshot {
   const targetMs = treeCpuMs(rig.target.child.pid)
   const self = process.cpuUsage()
   const oursMs = targetMs + (self.user + self.system) / 1000 +
     (rig.proxy === undefined ? 0 : treeCpuMs(rig.proxy.child.pid)) + rig.gateways.reduce((sum, g) => sum + treeCpuMs(g.process.child.pid), 0)
-  return { peerMs: root === undefined ? undefined : treeCpuMs(root), targetMs, oursMs, host: hostCpu() }
+  return {
+    peerMs: root === undefined ? undefined : treeCpuMs(root),
+    processMs: workers === undefined ? undefined : cpuMsOf(workers),
+    targetMs,
+    oursMs,
+    host: hostCpu(),
+  }
 }
 
 /** One measured run of a case; the runs of a case become one CaseResult (summarizeRuns). */
@@ -143,11 +166,13 @@ async function measureCase (rig: Rig, c: Contender, body: Body, enc: Encoding, c
   const { opts } = rig
   const pids = peerPids(rig, c)
   const root = peerRoot(rig, c)
+  // Several gateway processes: each one's CPU too, to see how the kernel spread the connections.
+  const workers = c.gateway !== undefined && c.gateway.processes > 1 ? c.gateway.process.workers() : undefined
   const hwmReset = pids.length === 0 || resetPeak(pids)
   const sampler = pids.length > 0 ? new RssSampler(pids).start() : undefined
   if (warmupS > 0) await runWrk(wrkOptions(rig, c, body, enc, connections, warmupS))
   sampler?.resetPeak()
-  let before = cpuSnapshot(rig, root)
+  let before = cpuSnapshot(rig, root, workers)
   let wrk = await runWrk(wrkOptions(rig, c, body, enc, connections, opts.durationS))
   // Slower than the period: fewer completions than connections say little. The
   // short run then served as a warm-up; measure once more, longer.
@@ -155,10 +180,10 @@ async function measureCase (rig: Rig, c: Contender, body: Body, enc: Encoding, c
   const extended = wrk.requests < connections && longer > opts.durationS
   if (extended) {
     sampler?.resetPeak()
-    before = cpuSnapshot(rig, root)
+    before = cpuSnapshot(rig, root, workers)
     wrk = await runWrk(wrkOptions(rig, c, body, enc, connections, longer))
   }
-  const after = cpuSnapshot(rig, root)
+  const after = cpuSnapshot(rig, root, workers)
   sampler?.stop()
   const host = hostDeltaMs(before.host, after.host)
   const oursMs = after.oursMs - before.oursMs + wrk.cpuMs
@@ -170,8 +195,10 @@ async function measureCase (rig: Rig, c: Contender, body: Body, enc: Encoding, c
       connections,
       peer: c.peer,
       runtime: c.gateway?.runtime.label,
+      processes: c.gateway?.processes,
       wrk,
       peerCpuMs: before.peerMs === undefined || after.peerMs === undefined ? undefined : after.peerMs - before.peerMs,
+      processCpuMs: before.processMs === undefined || after.processMs === undefined ? undefined : after.processMs.map((ms, i) => ms - before.processMs![i]!),
       targetCpuMs: after.targetMs - before.targetMs,
       hostBusy: hostBusy(before.host, after.host),
       otherLoad: host.totalMs > 0 ? Math.max(0, host.busyMs - oursMs) / host.totalMs : 0,
@@ -220,6 +247,7 @@ async function memoryScenario (rig: Rig, g: RuntimeGateway, body: Body, enc: Enc
   await sleep(opts.afterMs)
   return {
     runtime: g.runtime.label,
+    processes: g.processes,
     size: body.label,
     encoding: enc,
     connections: opts.memoryConnections,
@@ -242,6 +270,7 @@ async function growthCheck (rig: Rig, g: RuntimeGateway, body: Body): Promise<Gr
   const pids = gw.pids()
   const result: GrowthResult = {
     runtime: g.runtime.label,
+    processes: g.processes,
     size: body.label,
     encoding: enc,
     concurrency: opts.growthConcurrency,
@@ -260,7 +289,7 @@ async function growthCheck (rig: Rig, g: RuntimeGateway, body: Body): Promise<Gr
     // Let the last responses' buffers go before reading RSS.
     await sleep(opts.settleMs)
     result.points.push({ probes: target, rssKb: rssKb(pids), hwmKb: hwmKb(pids), seconds: (Date.now() - started) / 1000 })
-    progress(`  growth on ${g.runtime.label}: ${target} probes, RSS ${(rssKb(pids) / 1024).toFixed(1)} MB`)
+    progress(`  growth on ${contenderName(gatewayPeer(g))}: ${target} probes, RSS ${(rssKb(pids) / 1024).toFixed(1)} MB`)
   }
   return result
 }
@@ -270,29 +299,7 @@ function gatewayCommandOf (gateways: readonly RuntimeGateway[], gatewayDir: stri
   const [first] = gateways
   if (first === undefined) return undefined
   const command = first.process.command.replace(`${gatewayDir}/`, 'TMP/')
-  return gateways.length > 1 ? `NODE${command.slice(first.runtime.bin.length)}` : command
-}
-
-/** Counts of the gateway's log lines by level, message and result ('probe failed' result=canceled ...). */
-function summarizeLogs (files: string[]): string[] {
-  const levels: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' }
-  const counts = new Map<string, number>()
-  for (const file of files) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (line.trim() === '') continue
-      let key: string
-      try {
-        const j = JSON.parse(line) as { level?: number, msg?: string, result?: string, err?: string }
-        key = `${levels[j.level ?? 0] ?? `level ${j.level}`} "${j.msg ?? ''}"${j.result !== undefined ? ` result=${j.result}` : ''}` +
-          (j.result === 'canceled' || j.err === undefined ? '' : ` (${String(j.err).slice(0, 120)})`)
-      } catch {
-        key = `\`${line.slice(0, 160)}\``
-      }
-      counts.set(key, (counts.get(key) ?? 0) + 1)
-    }
-  }
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([key, n]) =>
-    `${n}× ${key}${key.includes('result=canceled') ? ' — wrk closes its connections mid-response when each period ends' : ''}`)
+  return new Set(gateways.map((g) => g.runtime.bin)).size > 1 ? `NODE${command.slice(first.runtime.bin.length)}` : command
 }
 
 async function main (): Promise<number> {
@@ -346,17 +353,23 @@ async function main (): Promise<number> {
     : undefined
   if (proxy !== undefined) progress(`bench: nginx proxy on 127.0.0.1:${proxy.port}`)
   const gatewayConfig = writeGatewayConfig({ dir: gatewayDir, target: target.host, bodies, caFile: ca.certFile, tokenFile })
-  // One gateway per runtime, all up for the whole run: an idle one costs the measured one nothing.
+  // One gateway per runtime and process count, all up for the whole run: an idle one costs the measured one nothing.
   const gateways: RuntimeGateway[] = []
+  let launcherRssKb: number | undefined
   for (const runtime of runtimes) {
-    let gw: GatewayProcess
-    try {
-      gw = await startGateway({ opts, gatewayConfig, gatewayDir }, runtime)
-    } catch (err) {
-      throw new Error(`the gateway did not start on node ${runtime.label} (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
+    for (const processes of opts.gatewayProcesses) {
+      let gw: GatewayProcess
+      const what = `node ${variantLabel(runtime.label, processes)}`
+      try {
+        gw = await startGateway({ opts, gatewayConfig, gatewayDir }, runtime, processes)
+      } catch (err) {
+        throw new Error(`the gateway did not start on ${what} (src/, not test/bench, is at fault if the log says so): ${(err as Error).message}`)
+      }
+      gateways.push({ runtime, processes, process: gw, logs: [...gw.logs] })
+      // The launcher's own weight, idle: part of every ×N row's RSS.
+      if (processes > 1) launcherRssKb ??= rssKb([gw.child.pid])
+      progress(`bench: gateway on ${what} at ${gw.url} (pid${processes > 1 ? `s ${gw.pids().join(', ')}, the launcher first` : ` ${gw.child.pid}`})`)
     }
-    gateways.push({ runtime, process: gw, logs: [gw.log] })
-    progress(`bench: gateway on node ${runtime.label} at ${gw.url} (pid ${gw.child.pid})`)
   }
   const rig: Rig = {
     opts, target, proxy, gateways, gatewayConfig, gatewayDir, token, caPem: ca.cert, script: writeWrkScript(work),
@@ -474,9 +487,23 @@ async function main (): Promise<number> {
   if (!hwmResettable) notes.push('VmHWM could not be reset per case (/proc/PID/clear_refs not writable): it is the peak since the process started.')
   if (gateways.length > 1) {
     const scenarios = [...(memory ? ['the memory scenario'] : []), ...(growth ? ['the growth check'] : [])]
-    notes.push(`The gateway ran on ${gateways.length} node runtimes, one process each, all up for the whole run; each case measured ` +
+    const counts = opts.gatewayProcesses
+    const shape = [
+      ...(runtimes.length > 1 ? [`on ${runtimes.length} node runtimes`] : []),
+      counts.length > 1 ? `as ${counts.join(', ')} processes` : `as ${counts[0]} process${counts[0] === 1 ? '' : 'es'} each`,
+    ].join(', ')
+    notes.push(`The gateway ran ${shape}: ${gateways.length} gateway peers, all up for the whole run; each case measured ` +
       `${contenders.map(contenderName).join(', ')} in turn${opts.repeat > 1 ? ', in every round' : ''}` +
-      (scenarios.length > 0 ? `, and ${scenarios.join(' and ')} ran once per runtime, on a fresh process each.` : '.'))
+      (scenarios.length > 0 ? `, and ${scenarios.join(' and ')} ran once per gateway peer, on a fresh start each.` : '.'))
+  }
+  const lopsided = cases.filter((c) => {
+    const ms = c.processCpuMs
+    const total = ms?.reduce((a, b) => a + b, 0) ?? 0
+    return ms !== undefined && c.connections >= ms.length && total > 0 && Math.max(...ms) / total >= 0.75
+  })
+  if (lopsided.length > 0) {
+    notes.push(`One process did ≥ 75% of the processes' work in: ${lopsided.map((c) => `${c.size} ${c.encoding} c=${c.connections} ${peerName(c)}`).join('; ')} — ` +
+      `most of wrk's connections went to it (--gateway-sharing=${opts.gatewaySharing}); those rows show how the port was shared, not what the processes could do together.`)
   }
   if (opts.repeat > 1) {
     notes.push(`Each case was measured ${opts.repeat} times with the peers interleaved; each row is the run with the median CPU ms/req ` +
@@ -508,6 +535,7 @@ async function main (): Promise<number> {
     memory: memoryResults,
     growth: growthResults,
     hwmResettable,
+    launcherRssKb,
     notes,
   }
   const markdown = renderMarkdown(report)

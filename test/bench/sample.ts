@@ -56,6 +56,11 @@ export function treeCpuMs (root: number): number {
   return (ticks * 1000) / CLK_TCK
 }
 
+/** CPU milliseconds (user + system) used so far by each of `pids` (0 for one that is gone). */
+export function cpuMsOf (pids: readonly number[]): number[] {
+  return pids.map((pid) => ((readStat(pid)?.ticks ?? 0) * 1000) / CLK_TCK)
+}
+
 function statusKb (pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
