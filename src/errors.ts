@@ -29,7 +29,8 @@ export const Errors = {
   // Which cap was hit (the gateway's, or a job's) is in the arguments: `256 probes` / `64 probes of job "J"`, then the flag or key.
   TOO_MANY_PROBES: createError('SG_TOO_MANY_PROBES', '%s are already in flight (%s), retry later', 503),
   NOT_FOUND: createError('SG_NOT_FOUND', 'no route %s; try /probe?job=JOB&target=HOST:PORT', 404),
-  METHOD_NOT_ALLOWED: createError('SG_METHOD_NOT_ALLOWED', '%s is not allowed on /probe; use GET', 405),
+  // The method, the route, and the methods it takes: `POST is not allowed on /probe; use GET`.
+  METHOD_NOT_ALLOWED: createError('SG_METHOD_NOT_ALLOWED', '%s is not allowed on %s; use %s', 405),
 
   // The caller's request did not parse, so no route saw it (node's HTTP parser, Fastify's URL decoding):
   // answered in the same one-line format as every other error (src/server-errors.ts).

@@ -16,7 +16,8 @@ import headers from '../plugins/headers.js'
 import web, { loadWebConfig } from '../plugins/web.js'
 import { Errors, isCoded } from './errors.js'
 import { clientErrorHandler, frameworkErrors } from './server-errors.js'
-import { logDestination, type LogDestination } from './log.js'
+import { logDestination, RECORD_OPTIONS, type LogDestination, type LogFormat } from './log.js'
+import { ConfigWatch, contentHash } from './config-watch.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
 import { probeRoute } from './routes/probe.js'
@@ -31,6 +32,10 @@ export interface ServerOptions {
   logLevel?: string | false
   /** Where log lines go: a file descriptor (default 1, stdout). */
   logFd?: number
+  /** How log lines are written: logfmt (default, as Prometheus and its exporters write them) or json. */
+  logFormat?: LogFormat
+  /** Reload the config when its file's content changes (--config.watch; src/config-watch.ts). */
+  configWatch?: boolean
   /** Seconds subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (blackbox_exporter's --timeout-offset). */
   timeoutOffsetSeconds?: number
   /** Probes in flight at most; more are refused with 503 (default 256). */
@@ -63,7 +68,7 @@ const REDACT = [
 
 function loggerOptions (level: string | false, destination: LogDestination | undefined): FastifyServerOptions['logger'] {
   if (level === false || destination === undefined) return false
-  return { level, redact: { paths: REDACT, censor: '<secret>' }, stream: destination.stream }
+  return { ...RECORD_OPTIONS, level, redact: { paths: REDACT, censor: '<secret>' }, stream: destination.stream }
 }
 
 function oneLine (s: string): string {
@@ -72,7 +77,7 @@ function oneLine (s: string): string {
 
 export async function buildServer (options: ServerOptions): Promise<FastifyInstance> {
   const level = options.logLevel ?? 'info'
-  const destination = level === false ? undefined : logDestination(options.logFd)
+  const destination = level === false ? undefined : logDestination(options.logFd, options.logFormat)
   try {
     return await build(options, level, destination)
   } catch (err) {
@@ -139,6 +144,8 @@ async function build (options: ServerOptions, level: string | false, destination
 
   const state = new GatewayState(options.configFile, app.clientFeatures, app.log)
   app.decorate('gateway', state)
+  // Read before the load, so a change made while it runs is one the watch sees.
+  const loadedHash = options.configWatch === true ? contentHash(options.configFile) : ''
   try {
     await state.load()
   } catch (err) {
@@ -172,7 +179,10 @@ async function build (options: ServerOptions, level: string | false, destination
     maxConcurrentProbesPerJob: options.maxConcurrentProbesPerJob ?? 64,
   })
   await app.register(opsRoutes, { state, metrics, reload })
+  const watch = options.configWatch === true ? new ConfigWatch({ file: options.configFile, loaded: loadedHash, reload, log: app.log }) : undefined
   app.addHook('onClose', async () => {
+    // A reload the watch started finishes before the jobs are closed.
+    await watch?.close()
     await state.close()
     destination?.close()
   })

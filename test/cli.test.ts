@@ -1,9 +1,10 @@
 // The command as an operator runs it: `node --import tsx src/main.ts` in a
-// child process, flags, exit codes, signals (SIGTERM, SIGHUP reload).
+// child process, and `npm start`: flags, exit codes, signals (SIGTERM,
+// SIGHUP reload), where it listens, --config.watch.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -23,8 +24,9 @@ interface Running {
   exited: Promise<Exit>
 }
 
-function start (args: string[]): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+function start (args: string[], command = [process.execPath, '--import', 'tsx', 'src/main.ts']): Running {
+  const [file, ...rest] = command as [string, ...string[]]
+  const child = spawn(file, [...rest, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -70,6 +72,44 @@ async function startGatewayProcess (t: { after: (fn: () => Promise<void>) => voi
     return (await fetch(`${url}/-/ready`).then((r) => r.status, () => 0)) === 200
   })
   return { ...gw, url }
+}
+
+/** Waits for the startup line and returns the address it names (`[::]:PORT`, `127.0.0.1:PORT`): how a gateway started on port 0 is found. */
+async function startedAt (gw: Running): Promise<string> {
+  let address: string | undefined
+  let early: Exit | undefined
+  void gw.exited.then((e) => { early = e })
+  await until('the startup line', async () => {
+    if (early !== undefined) throw new Error(`gateway exited early with ${early.code}: ${early.stderr}`)
+    address = /msg="scrape-gateway started" .*\baddress=(\S+)/.exec(gw.output().stdout)?.[1]
+    return address !== undefined
+  })
+  return address as string
+}
+
+/** The processes whose parent is `ppid`, with their command lines (Linux /proc). */
+function childrenOf (ppid: number): Array<{ pid: number, cmdline: string }> {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      // The command name in field 2 may hold spaces and parentheses: the fields after its closing parenthesis are split.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) !== ppid) return []
+      return [{ pid: Number(d), cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim() }]
+    } catch {
+      return [] // gone meanwhile
+    }
+  })
+}
+
+/** Whether the process is alive: not gone, and not a zombie waiting to be reaped. */
+function alive (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
 }
 
 async function probe (url: string, job: string, target: string): Promise<{ status: number, body: string }> {
@@ -146,14 +186,16 @@ describe('flags', () => {
     assert.equal(r.stderr, `error loading config: ${web}:2:10: basic_auth_users.alice: crypto/bcrypt: hashedSecret too short to be a bcrypted password\n`)
   })
 
-  test('--help: exit 0, usage on stdout', async () => {
+  test('--help and -h: exit 0, usage on stdout', async () => {
     const r = await run(['--help'])
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^usage: scrape-gateway \[flags\]\n/)
-    for (const flag of ['--config.file', '--web.listen-address', '--web.config.file', '--log.level', '--timeout-offset',
-      '--probe.max-concurrency', '--probe.max-concurrency-per-job', '--config.check', '--version']) {
+    for (const flag of ['--config.file', '--config.watch', '--web.listen-address', '--web.config.file', '--log.level', '--log.format',
+      '--timeout-offset', '--probe.max-concurrency', '--probe.max-concurrency-per-job', '--config.check', '--version', '-h, --help']) {
       assert.ok(r.stdout.includes(flag), flag)
     }
+    const short = await run(['-h'])
+    assert.deepEqual({ code: short.code, stdout: short.stdout, stderr: short.stderr }, { code: 0, stdout: r.stdout, stderr: '' })
   })
 
   test('--version: exit 0', async () => {
@@ -172,6 +214,18 @@ describe('flags', () => {
     const r = await run(['--log.level=verbose'])
     assert.equal(r.code, 2)
     assert.equal(r.stderr, 'scrape-gateway: invalid --log.level "verbose": want debug, info, warn or error\n')
+  })
+
+  test('--web.listen-address given twice is a flag error (exit 2), not the last one silently', async () => {
+    const r = await run(['--web.listen-address=127.0.0.1:9', '--web.listen-address=[::1]:9'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'scrape-gateway: --web.listen-address given 2 times: the gateway listens on one address\n')
+  })
+
+  test('a bad --log.format is a flag error (exit 2)', async () => {
+    const r = await run(['--log.format=text'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'scrape-gateway: invalid --log.format "text": want logfmt or json\n')
   })
 
   test('a bad --probe.max-concurrency-per-job is a flag error (exit 2)', async () => {
@@ -209,8 +263,83 @@ describe('running', () => {
     const exit = await gw.exited
     assert.equal(exit.code, 0, exit.stderr)
     assert.equal(exit.signal, null)
-    assert.match(exit.stdout, /"msg":"scrape-gateway started"/)
-    assert.match(exit.stdout, /"msg":"shutting down"/)
+    // logfmt by default, as Prometheus logs.
+    assert.match(exit.stdout, /^time=\S+ level=INFO msg="scrape-gateway started" .*\baddress=127\.0\.0\.1:\d+ /m)
+    assert.match(exit.stdout, /^time=\S+ level=INFO msg="shutting down" signal=SIGTERM$/m)
+  })
+
+  test('--log.format=json writes JSON lines', async (t) => {
+    const port = await refusedPort()
+    const file = writeConfig(`scrape_configs:\n  - job_name: self\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`)
+    const gw = await startGatewayProcess(t, port, file, ['--log.format=json'])
+    gw.child.kill('SIGTERM')
+    const exit = await gw.exited
+    assert.equal(exit.code, 0, exit.stderr)
+    const lines = exit.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const started = lines.find((l) => l.msg === 'scrape-gateway started')
+    assert.equal(started?.level, 'INFO')
+    assert.equal(started?.address, `127.0.0.1:${port}`)
+    assert.equal(started?.config, file)
+    assert.equal(lines.find((l) => l.msg === 'shutting down')?.signal, 'SIGTERM')
+  })
+
+  test('an empty host listens on IPv6 and IPv4 (--web.listen-address=:0)', async (t) => {
+    const file = writeConfig("scrape_configs:\n  - job_name: a\n    static_configs: [{ targets: ['127.0.0.1:9'] }]\n")
+    const gw = start([`--config.file=${file}`, '--web.listen-address=:0'])
+    t.after(async () => {
+      if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL')
+      await gw.exited
+    })
+    const address = await startedAt(gw)
+    const port = /^\[::\]:(\d+)$/.exec(address)?.[1]
+    assert.ok(port !== undefined, `listens on every IPv6 address: ${address}`)
+    for (const url of [`http://127.0.0.1:${port}/-/ready`, `http://[::1]:${port}/-/ready`]) {
+      const res = await fetch(url)
+      assert.equal(res.status, 200, url)
+      assert.equal(await res.text(), 'scrape-gateway is Ready.\n')
+    }
+    gw.child.kill('SIGTERM')
+    assert.equal((await gw.exited).code, 0)
+  })
+
+  test('npm start runs the gateway as the process npm signals: SIGTERM to npm stops it, and nothing is left', async (t) => {
+    const file = writeConfig("scrape_configs:\n  - job_name: a\n    static_configs: [{ targets: ['127.0.0.1:9'] }]\n")
+    const npm = start(['--', `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], ['npm', 'start', '--silent'])
+    t.after(async () => {
+      if (npm.child.exitCode === null && npm.child.signalCode === null) npm.child.kill('SIGKILL')
+      await npm.exited
+    })
+    const url = `http://${await startedAt(npm)}`
+    assert.equal((await fetch(`${url}/-/ready`)).status, 200)
+    // npm's one child is the gateway itself (`exec`): no shell or tsx wrapper between them to swallow a signal.
+    const children = childrenOf(npm.child.pid as number)
+    assert.equal(children.length, 1, JSON.stringify(children))
+    assert.match(children[0]?.cmdline ?? '', /^\S*node --import tsx src\/main\.ts --config\.file=/)
+    const gateway = children[0]?.pid as number
+    t.after(() => { if (alive(gateway)) process.kill(gateway, 'SIGKILL') })
+
+    npm.child.kill('SIGTERM')
+    const exit = await npm.exited
+    assert.match(exit.stdout, /msg="shutting down" signal=SIGTERM/, 'the gateway got the signal')
+    await until('the gateway process to be gone', async () => !alive(gateway), 5000)
+    assert.equal(await fetch(`${url}/-/ready`).then((r) => r.status, () => 'refused'), 'refused')
+  })
+
+  test('--config.watch: a new job is served after the file changes, without a signal', async (t) => {
+    const target = await startHttpTarget(metricsHandler('watched 1\n'))
+    t.after(async () => { await target.close() })
+    const port = await refusedPort()
+    const self = `  - job_name: self\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`
+    const file = writeConfig(`scrape_configs:\n${self}`)
+    const gw = await startGatewayProcess(t, port, file, ['--config.watch'])
+    assert.equal((await probe(gw.url, 'extra', target.host)).status, 400)
+    writeFileSync(file, `scrape_configs:\n${self}  - job_name: extra\n    static_configs: [{ targets: ['${target.host}'] }]\n`)
+    await until('the new job', async () => (await probe(gw.url, 'extra', target.host)).status === 200)
+    gw.child.kill('SIGTERM')
+    const exit = await gw.exited
+    assert.equal(exit.code, 0)
+    // Info lines are written in batches: all of them are out once it has exited.
+    assert.match(exit.stdout, /msg="config file changed; reloading"/)
   })
 
   test('--probe.max-concurrency-per-job caps one job\'s probes in flight', async (t) => {

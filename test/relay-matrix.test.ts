@@ -150,7 +150,7 @@ ${c.framing === 'http2' ? `    scheme: https\n    tls_config: { ca_file: ${ca.ce
     })
     logDir = tmpDir('sg-relay-matrix-')
     const logFd = fs.openSync(path.join(logDir, 'gateway.log'), 'w')
-    gw = await startGateway(`scrape_configs:${jobs.join('')}\n`, { logLevel: 'info', logFd })
+    gw = await startGateway(`scrape_configs:${jobs.join('')}\n`, { logLevel: 'info', logFormat: 'json', logFd })
 
     // Many cases at a time against the one gateway; the big bodies are spread over the run.
     const queue = [...all].sort((a, b) => b.size - a.size)

@@ -489,7 +489,7 @@ scrape_configs:
     static_configs: [{ targets: ['${target.host}'] }]
   - job_name: discovered
     kubernetes_sd_configs: [{ role: pod }]
-`, { logLevel: 'warn', logFd })
+`, { logLevel: 'warn', logFormat: 'json', logFd })
     t.after(async () => { await target.close() })
     const res = await gw.probe('discovered', target.host)
     assert.equal(res.status, 403)
@@ -498,7 +498,7 @@ scrape_configs:
     await gw.close()
     closeSync(logFd)
     const warnings = readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l.level === 40)
+      .filter((l) => l.level === 'WARN')
     assert.deepEqual(warnings.map((w) => [w.job, w.msg]), [
       ['discovered', 'job "discovered" has neither static_configs nor allowed_targets: every target is refused (403 SG_TARGET_FORBIDDEN)'],
     ])

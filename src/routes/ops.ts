@@ -11,6 +11,9 @@ export interface OpsRouteOptions {
   reload: () => Promise<void>
 }
 
+/** Every method but the two that reload is refused on /-/reload. */
+const RELOAD_REFUSED_METHODS = ['GET', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS']
+
 export async function opsRoutes (app: FastifyInstance, { state, metrics, reload }: OpsRouteOptions): Promise<void> {
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType)
@@ -18,7 +21,17 @@ export async function opsRoutes (app: FastifyInstance, { state, metrics, reload 
   })
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('scrape-gateway is Healthy.\n'))
   app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('scrape-gateway is Ready.\n'))
-  // Prometheus answers reload on POST and PUT.
+  // Prometheus answers reload on POST and PUT, and a GET with 405 (a link
+  // followed, a probe pointed at the wrong path must not reload anything).
+  app.route({
+    method: RELOAD_REFUSED_METHODS,
+    url: '/-/reload',
+    exposeHeadRoute: false,
+    handler: async (request, reply) => {
+      reply.header('allow', 'POST, PUT')
+      throw new Errors.METHOD_NOT_ALLOWED(request.method, '/-/reload', 'POST or PUT')
+    },
+  })
   app.route({
     method: ['POST', 'PUT'],
     url: '/-/reload',

@@ -54,7 +54,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     url: '/probe',
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('allow', 'GET')
-      throw new Errors.METHOD_NOT_ALLOWED(request.method)
+      throw new Errors.METHOD_NOT_ALLOWED(request.method, '/probe', 'GET')
     },
   })
 
