@@ -4,6 +4,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { buildServer } from './server.js'
+import { parseExternalUrl } from './routes/sd.js'
 import { LOG_FORMATS, type LogFormat } from './log.js'
 import { PACKAGE_ROOT, VERSION } from './version.js'
 
@@ -17,6 +18,7 @@ const USAGE = `usage: scrape-gateway [flags]
   --config.watch             reload the config when its file's content changes (an edit, a rename over it, a Kubernetes ConfigMap update), as SIGHUP does
   --web.listen-address=ADDR  [host]:port to listen on; an empty host is every IPv6 and IPv4 address (default: ${DEFAULT_LISTEN})
   --web.config.file=FILE     web config (exporter-toolkit format): TLS, client certificates, basic auth, response headers (default: none)
+  --web.external-url=URL     where Prometheus reaches the gateway, for /sd's targets (default: the Host /sd is asked at)
   --log.level=LEVEL          debug, info, warn or error (default: info)
   --log.format=FORMAT        logfmt or json (default: logfmt)
   --timeout-offset=SECONDS   subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (default: 0.5)
@@ -72,6 +74,7 @@ async function main (): Promise<number> {
       // exporter-toolkit's flag may be repeated; the gateway has one listener, so a second is refused, not silently dropped.
       'web.listen-address': { type: 'string', multiple: true, default: [DEFAULT_LISTEN] },
       'web.config.file': { type: 'string', default: '' },
+      'web.external-url': { type: 'string', default: '' },
       'log.level': { type: 'string', default: 'info' },
       'log.format': { type: 'string', default: 'logfmt' },
       'timeout-offset': { type: 'string', default: '0.5' },
@@ -99,6 +102,7 @@ async function main (): Promise<number> {
   if (!LOG_FORMATS.includes(logFormat)) throw new Error(`invalid --log.format ${JSON.stringify(logFormat)}: want logfmt or json`)
   const configFile = values['config.file']
   const webConfigFile = values['web.config.file']
+  const externalUrl = values['web.external-url'] === '' ? undefined : parseExternalUrl(values['web.external-url'])
 
   if (values['config.check']) {
     try {
@@ -124,6 +128,7 @@ async function main (): Promise<number> {
       configFile,
       configWatch: values['config.watch'],
       webConfigFile,
+      externalUrl,
       logLevel,
       logFormat,
       timeoutOffsetSeconds,

@@ -22,6 +22,7 @@ import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
 import { probeRoute } from './routes/probe.js'
 import { opsRoutes } from './routes/ops.js'
+import { sdRoute } from './routes/sd.js'
 
 export interface ServerOptions {
   /** The gateway config file (Prometheus scrape_configs shape). */
@@ -36,6 +37,8 @@ export interface ServerOptions {
   logFormat?: LogFormat
   /** Reload the config when its file's content changes (--config.watch; src/config-watch.ts). */
   configWatch?: boolean
+  /** Where Prometheus reaches the gateway (--web.external-url): /sd's address; undefined = the Host /sd was asked at. */
+  externalUrl?: URL
   /** Seconds subtracted from the caller's X-Prometheus-Scrape-Timeout-Seconds (blackbox_exporter's --timeout-offset). */
   timeoutOffsetSeconds?: number
   /** Probes in flight at most; more are refused with 503 (default 256). */
@@ -167,6 +170,7 @@ async function build (options: ServerOptions, level: string | false, destination
     metrics.reloadSuccess.set(1)
     metrics.reloadTimestamp.set(Date.now() / 1000)
     metrics.jobs.set(state.config.jobs.length)
+    metrics.forgetJobsExcept(state.config.jobs.map((j) => j.name))
     app.log.info({ jobs: state.config.jobs.length }, 'configuration reloaded')
   }
   app.decorate('reloadConfig', reload)
@@ -179,6 +183,7 @@ async function build (options: ServerOptions, level: string | false, destination
     maxConcurrentProbesPerJob: options.maxConcurrentProbesPerJob ?? 64,
   })
   await app.register(opsRoutes, { state, metrics, reload })
+  await app.register(sdRoute, { state, externalUrl: options.externalUrl })
   const watch = options.configWatch === true ? new ConfigWatch({ file: options.configFile, loaded: loadedHash, reload, log: app.log }) : undefined
   app.addHook('onClose', async () => {
     // A reload the watch started finishes before the jobs are closed.

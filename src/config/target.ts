@@ -114,3 +114,26 @@ export function unmappedIPv4 (ip: string): string | undefined {
 export function isDottedQuad (s: string): boolean {
   return DOTTED_QUAD.test(s)
 }
+
+const URL_TARGET = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s
+
+/**
+ * The host[:port] inside a target given as a URL, as the Prometheus
+ * Operator's Probe sends one for an Ingress (`scheme://host[:port][/path]`);
+ * undefined when `target` is not a URL. Accepted only when the URL names
+ * what the job scrapes anyway: the job's scheme, no userinfo, query or
+ * fragment, and a path that is empty or the job's metrics_path. Throws with
+ * the reason otherwise. The host[:port] it returns still goes through the
+ * target policy like any other.
+ */
+export function targetOfUrl (target: string, scheme: 'http' | 'https', metricsPath: string): string | undefined {
+  const m = URL_TARGET.exec(target)
+  if (m === null) return undefined
+  const [, urlScheme = '', authority = '', rest = ''] = m
+  const quoted = JSON.stringify(target)
+  if (urlScheme.toLowerCase() !== scheme) throw new Error(`target URL ${quoted}: scheme ${JSON.stringify(urlScheme)} is not the job's scheme ${JSON.stringify(scheme)}`)
+  if (authority.includes('@')) throw new Error(`target URL ${quoted}: userinfo (user@) is not allowed`)
+  if (rest.includes('?') || rest.includes('#')) throw new Error(`target URL ${quoted}: a query or fragment is not allowed (the job's params are sent)`)
+  if (rest !== '' && rest !== metricsPath) throw new Error(`target URL ${quoted}: path ${JSON.stringify(rest)} is not the job's metrics_path ${JSON.stringify(metricsPath)}`)
+  return authority
+}
