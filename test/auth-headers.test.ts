@@ -144,7 +144,7 @@ scrape_configs:
       X-A: { values: [plain], secrets: [hidden], files: [/etc/key] }
 `)
     t.after(() => gw.close())
-    const shown = await (await fetch(`${gw.url}/config`)).json() as { scrape_configs: Array<Record<string, unknown>> }
+    const shown = await (await fetch(`${gw.url}/config?format=json`)).json() as { scrape_configs: Array<Record<string, unknown>> }
     assert.deepEqual(shown.scrape_configs[0]?.http_headers, { 'X-A': { values: ['plain'], secrets: ['<secret>'], files: ['/etc/key'] } })
   })
 })

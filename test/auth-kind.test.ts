@@ -6,6 +6,7 @@
 // kind, after Prometheus's own rules.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { buildServer } from '../src/server.js'
@@ -97,7 +98,7 @@ scrape_configs:
 
     const text = await (await fetch(`${gw.url}/config`)).text()
     assert.ok(!text.includes('k3y'), text)
-    const job = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
+    const job = (parseYaml(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
     assert.deepEqual(job?.x_api_key, { key: '<secret>' })
   })
 

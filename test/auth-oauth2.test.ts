@@ -4,6 +4,7 @@
 // Prometheus (golang.org/x/oauth2) sends.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import { generateKeyPairSync, verify } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -542,7 +543,7 @@ token_url: 'https://idp.example/token?client_secret=abc'`)}
 
     const text = await (await fetch(`${gw.url}/config`)).text()
     assert.ok(!text.includes('abc'), text)
-    const jobs = (JSON.parse(text) as { scrape_configs: Array<{ oauth2: Record<string, unknown> }> }).scrape_configs
+    const jobs = (parseYaml(text) as { scrape_configs: Array<{ oauth2: Record<string, unknown> }> }).scrape_configs
     assert.equal(jobs[0]?.oauth2.token_url, `${endpoint.url}?client_secret=<secret>&x=<secret>`)
     assert.equal(jobs[1]?.oauth2.token_url, `http://u:xxxxx@127.0.0.1:${port}/token?client_secret=<secret>&x=<secret>&<secret>&empty=`)
     // The audience defaults to the token URL, and is shown as it is.

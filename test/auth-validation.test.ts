@@ -5,6 +5,7 @@
 // scraping.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
@@ -18,7 +19,7 @@ const JWT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 async function loads (yaml: string): Promise<Array<Record<string, unknown>>> {
   const app = await buildServer({ configFile: writeConfig(yaml, configDir()), logLevel: false })
   try {
-    const shown = JSON.parse((await app.inject('/config')).body) as { scrape_configs: Array<Record<string, unknown>> }
+    const shown = JSON.parse((await app.inject('/config?format=json')).body) as { scrape_configs: Array<Record<string, unknown>> }
     return shown.scrape_configs
   } finally {
     await app.close()
@@ -495,7 +496,7 @@ scrape_configs:
     try {
       const text = (await app.inject('/config')).body
       assert.ok(!text.includes('s3cret') && !text.includes(':pw@'), text)
-      const jobs = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
+      const jobs = (parseYaml(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
       const o = jobs[0]?.oauth2 as Record<string, unknown>
       assert.equal(o.client_id, 'id')
       assert.equal(o.grant_type, 'client_credentials')

@@ -3,6 +3,7 @@
 // Prometheus's message text (../shared/PROMETHEUS.md §0-2).
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -335,7 +336,8 @@ scrape_configs:
       password_file: p
 `)
     const res = await app.inject('/config')
-    const jobs = (JSON.parse(res.body) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
+    // The YAML, parsed: what an operator reads.
+    const jobs = (parseYaml(res.body) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
     assert.deepEqual(jobs[0]?.authorization, { type: 'Bearer', credentials: '<secret>' })
     assert.deepEqual(jobs[1]?.authorization, { type: 'Bearer', credentials: '<secret>' })
     // As Prometheus shows them: the username in plain text, a file under its _file key.
@@ -583,7 +585,7 @@ scrape_configs:
       'scrape_configs[0].sample_limit', 'scrape_configs[0].label_limit',
       'scrape_configs[1].honor_labels', 'scrape_configs[1].kubernetes_sd_configs', 'scrape_configs[1].relabel_configs',
     ])
-    const shown = JSON.parse((await app.inject('/config')).body) as { scrape_configs: Array<Record<string, unknown>> }
+    const shown = JSON.parse((await app.inject('/config?format=json')).body) as { scrape_configs: Array<Record<string, unknown>> }
     assert.deepEqual(shown.scrape_configs[0]?.tls_config, {
       ca_file: path.join(dir, 'pki', 'ca.crt'), server_name: 'node-exporter.internal', insecure_skip_verify: false,
     })
@@ -697,5 +699,56 @@ scrape_configs:
   - job_name: b
     oauth2: { client_id: a, client_secret: secret, token_url: 'https://idp/token?x=<secret>2&y=' }
 `)
+  })
+})
+
+describe('/config', () => {
+  test('is YAML in Prometheus\'s key order (the gateway\'s own keys beside), JSON with ?format=json, and refuses another format', async (t) => {
+    const app = await loads(t, `
+scrape_configs:
+  - job_name: full
+    static_configs:
+      - targets: ['a:9100']
+        labels: { env: prod }
+    http_headers: { X-A: { values: [a] } }
+    max_concurrent_probes: 3
+    allowed_targets: ['b:9100']
+    tls_config: { insecure_skip_verify: true }
+    follow_redirects: false
+    basic_auth: { username: u, password: p }
+    enable_compression: false
+    scheme: https
+    metrics_path: /m
+    scrape_timeout: 5s
+    scrape_interval: 30s
+    params: { module: [x] }
+  - job_name: hang
+    honor_labels: true
+`)
+    const res = await app.inject('/config')
+    assert.equal(res.statusCode, 200)
+    assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+    assert.match(res.body, /^# .*scrape-gateway\.yml, as loaded: effective values, secrets hidden\n# keys that only matter to Prometheus, ignored: scrape_configs\[1\]\.honor_labels\n/)
+    const doc = parseYaml(res.body) as { global: Record<string, unknown>, scrape_configs: Array<Record<string, unknown>> }
+    assert.deepEqual(Object.keys(doc.global), ['scrape_interval', 'scrape_timeout', 'body_size_limit'])
+    assert.deepEqual(Object.keys(doc.scrape_configs[0] ?? {}), [
+      'job_name', 'params', 'scrape_interval', 'scrape_timeout', 'metrics_path', 'scheme', 'enable_compression', 'body_size_limit', 'accept',
+      'basic_auth', 'tls_config', 'follow_redirects', 'enable_http2', 'http_headers',
+      'allowed_targets', 'max_concurrent_probes', 'static_configs',
+    ])
+    assert.deepEqual(doc.scrape_configs[0]?.basic_auth, { username: 'u', password: '<secret>' })
+    assert.deepEqual(doc.scrape_configs[0]?.static_configs, [{ targets: ['a:9100'], labels: { env: 'prod' } }])
+    assert.equal(doc.scrape_configs[0]?.max_concurrent_probes, 3)
+
+    const json = await app.inject('/config?format=json')
+    assert.match(json.headers['content-type'] as string, /^application\/json/)
+    const { file, ignored_keys: ignored, ...rest } = JSON.parse(json.body) as Record<string, unknown>
+    assert.equal(file, app.gateway.config.file)
+    assert.deepEqual(ignored, ['scrape_configs[1].honor_labels'])
+    assert.deepEqual(rest, doc, 'the JSON holds what the YAML does')
+
+    const bad = await app.inject('/config?format=xml')
+    assert.equal(bad.statusCode, 400)
+    assert.equal(bad.body, 'SG_BAD_PARAM: format parameter must be yaml or json, got "xml"\n')
   })
 })

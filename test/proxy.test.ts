@@ -7,6 +7,7 @@
 // own host tables.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import { parseConfig } from '../src/config/load.js'
 import { ClientFeatures } from '../plugins/client-registry.js'
 import { tlsFeature } from '../plugins/tls.js'
@@ -157,7 +158,7 @@ scrape_configs:
     t.after(() => gw.close())
     const text = await (await fetch(`${gw.url}/config`)).text()
     assert.doesNotMatch(text, /hunter2/)
-    const job = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
+    const job = (parseYaml(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
     assert.equal(job?.proxy_from_environment, true)
     assert.deepEqual(job?.proxy_environment, { http_proxy: '', https_proxy: 'http://scraper:xxxxx@proxy.internal:3128', no_proxy: '.svc' })
   })
@@ -354,7 +355,7 @@ scrape_configs:
     t.after(() => gw.close())
     const text = await (await fetch(`${gw.url}/config`)).text()
     assert.doesNotMatch(text, /hunter2|tok3n/)
-    const job = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
+    const job = (parseYaml(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs[0]
     assert.equal(job?.proxy_url, 'http://scraper:xxxxx@proxy.internal:3128')
     assert.equal(job?.no_proxy, '.svc,10.0.0.0/8')
     assert.deepEqual(job?.proxy_connect_header, { 'x-token': ['<secret>'] })

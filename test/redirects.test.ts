@@ -430,7 +430,7 @@ scrape_configs:
     follow_redirects: false
 `)
     t.after(() => gw.close())
-    const config = await (await fetch(`${gw.url}/config`)).json() as { scrape_configs: Array<Record<string, unknown>> }
+    const config = await (await fetch(`${gw.url}/config?format=json`)).json() as { scrape_configs: Array<Record<string, unknown>> }
     assert.deepEqual(config.scrape_configs.map((j) => j.follow_redirects), [true, false])
   })
 

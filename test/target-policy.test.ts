@@ -191,7 +191,7 @@ scrape_configs:
     allowed_targets: ['*.svc:*', '10.0.0.0/8:9100', '[fd00::/8]:9100']
 `)
     t.after(() => gw.close())
-    const config = await (await fetch(`${gw.url}/config`)).json() as { scrape_configs: Array<Record<string, unknown>> }
+    const config = await (await fetch(`${gw.url}/config?format=json`)).json() as { scrape_configs: Array<Record<string, unknown>> }
     assert.deepEqual(config.scrape_configs[0]?.static_configs, [{ targets: ['node-1:9100'] }])
     assert.deepEqual(config.scrape_configs[0]?.allowed_targets, ['*.svc:*', '10.0.0.0/8:9100', '[fd00::/8]:9100'])
   })

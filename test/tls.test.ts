@@ -4,6 +4,7 @@
 // min/max_version, and every handshake failure with its cause in words.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { parse as parseYaml } from 'yaml'
 import { execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import fs from 'node:fs'
@@ -184,7 +185,7 @@ scrape_configs:
     const app = await buildServer({ configFile: file, logLevel: false })
     t.after(async () => { await app.close() })
     const text = (await app.inject('/config')).body
-    const jobs = (JSON.parse(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
+    const jobs = (parseYaml(text) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs
     assert.deepEqual(jobs[0]?.tls_config, {
       ca_file: ca.certFile,
       cert_file: client.certFile,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
-import { describeConfig } from '../config/describe.js'
+import { describeConfig, describeConfigYaml } from '../config/describe.js'
 import { Errors } from '../errors.js'
 
 export interface OpsRouteOptions {
@@ -44,5 +44,11 @@ export async function opsRoutes (app: FastifyInstance, { state, metrics, reload 
       return reply.type('text/plain').send('configuration reloaded\n')
     },
   })
-  app.get('/config', async (_request, reply) => reply.type('application/json').send(JSON.stringify(describeConfig(state.config), null, 2) + '\n'))
+  // YAML as Prometheus shows its config, in its key order; ?format=json for tools.
+  app.get('/config', async (request, reply) => {
+    const format = (request.query as Record<string, unknown>).format ?? 'yaml'
+    if (format === 'json') return reply.type('application/json').send(JSON.stringify(describeConfig(state.config), null, 2) + '\n')
+    if (format !== 'yaml') throw new Errors.BAD_PARAM(`format parameter must be yaml or json, got ${JSON.stringify(format)}`)
+    return reply.type('text/plain; charset=utf-8').send(describeConfigYaml(state.config))
+  })
 }
