@@ -3,8 +3,9 @@
 // recognisable secrets of every kind a job can hold go through a real gateway
 // (real targets, real token endpoints, real forward proxies) in success and
 // failure scenarios, and nothing a caller or an operator sees (every
-// response's head and body, /config, /metrics, the debug log) holds any of
-// them, raw, URL-encoded, JSON-escaped or in base64.
+// response's head and body, the debug report of every scenario
+// (`debug=true`), /config, /metrics, the debug log) holds any of them, raw,
+// URL-encoded, JSON-escaped or in base64.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -170,9 +171,10 @@ describe('no secret leaks through the gateway', () => {
     const stranger = createCa('a CA nobody trusts')
     const serve = metricsHandler(BODY)
     ok = await startHttpTarget(serve)
-    // A target that fails and echoes the request, credentials included, in its body.
+    // A target that fails and echoes the request, credentials included, in its
+    // body and in a response header (which a debug report shows).
     failing = await startHttpTarget((req, res) => {
-      res.writeHead(500, { 'content-type': 'application/json' })
+      res.writeHead(500, { 'content-type': 'application/json', 'x-echo': JSON.stringify(req.headers) })
       res.end(JSON.stringify({ url: req.url, headers: req.headers }))
     })
     secure = await startHttpsTarget(ca.issue({ cn: 'target' }), serve)
@@ -283,6 +285,7 @@ describe('no secret leaks through the gateway', () => {
     const yaml = config()
     const gw = await startGateway(yaml, { logLevel: 'debug', logFd })
     const outcomes: string[] = []
+    const debugOutcomes: string[] = []
     const expected: Record<string, string> = {}
     try {
       const probe = async (jobName: string, target: string): Promise<string> => {
@@ -291,6 +294,13 @@ describe('no secret leaks through the gateway', () => {
         seen.push([`/probe ${jobName} ${target}`, `${res.status}\n${JSON.stringify(res.headers)}\n${body}`])
         const outcome = res.status === 200 ? '200' : `${res.status} ${body.split(':')[0] ?? ''}`
         outcomes.push(`${jobName} ${target === down ? 'down' : target}: ${outcome}`)
+        // The same scenario's debug report: always a 200, naming the outcome the probe above answered.
+        const debug = await get(`${gw.url}/probe?job=${e(jobName)}&target=${e(target)}&debug=true`)
+        const report = debug.body.toString('utf8')
+        seen.push([`/probe debug ${jobName} ${target}`, `${debug.status}\n${JSON.stringify(debug.headers)}\n${report}`])
+        assert.equal(debug.status, 200, report)
+        const code = /^Outcome: (\S+) /m.exec(report)?.[1]
+        debugOutcomes.push(`${jobName} ${target === down ? 'down' : target}: ${code === 'success' ? '200' : `${res.status} ${code ?? report}`}`)
         return body
       }
 
@@ -365,6 +375,7 @@ describe('no secret leaks through the gateway', () => {
     assert.ok(oauth2Proxy.requests.some((r) => r.headers['proxy-authorization'] === basic('idp-user', S.oauth2ProxyPassword)))
 
     assert.deepEqual(outcomes, Object.entries(expected).map(([k, v]) => `${k}: ${v}`), 'every scenario ended as it should')
+    assert.deepEqual(debugOutcomes, outcomes, 'every debug report names the outcome of its scenario')
 
     // The URLs that carry secrets are named in these errors, hidden as README "Secrets" says.
     const errorOf = (name: string): string => seen.find(([where]) => where.startsWith(`/probe ${name} `))?.[1] ?? ''
@@ -373,6 +384,16 @@ describe('no secret leaks through the gateway', () => {
     assert.match(errorOf('proxy-down-tls'), /cannot reach proxy http:\/\/scraper:xxxxx@127\.0\.0\.1:\d+\/\?route=<secret>: /)
     assert.match(errorOf('oauth2-proxy-refusing'), /proxy http:\/\/idp-user:xxxxx@127\.0\.0\.1:\d+\/\?route=<secret> answered 407/)
     assert.match(errorOf('oauth2-refused-json'), /<secret>/, 'the echoed client secret is hidden, not cut')
+    // The debug reports show where the secrets went, masked.
+    const reportOf = (name: string, target: string): string => seen.find(([where]) => where === `/probe debug ${name} ${target}`)?.[1] ?? ''
+    assert.match(reportOf('bearer', ok.host), /^ {2}Authorization: Bearer <secret>$/m)
+    assert.match(reportOf('basic', ok.host), /^ {2}Authorization: Basic <secret>$/m)
+    assert.match(reportOf('authorization', ok.host), /^ {2}Authorization: Token <secret>$/m)
+    assert.match(reportOf('headers', ok.host), /^ {2}X-Api-Key: <secret>\n {2}X-Api-Key: <secret>$/m)
+    assert.match(reportOf('proxied', ok.host), /^Proxy: http:\/\/scraper:xxxxx@127\.0\.0\.1:\d+\/\?route=<secret>, forwarded/m)
+    assert.match(reportOf('proxied-tls', secure.host), /^ {2}X-Tenant-Key: <secret> \(proxy_connect_header, on CONNECT\)$/m)
+    assert.match(reportOf('oauth2', ok.host), /^Auth: oauth2, token from http:\/\/127\.0\.0\.1:\d+\/oauth2\/token\?api_key=<secret>$/m)
+    assert.match(reportOf('bearer', failing.host), /^ {2}X-Echo: .*Bearer <secret>/m, 'a credential the target echoes is hidden in the report')
   })
 
   it('finds each secret in each form it looks for (the test above proves something)', () => {

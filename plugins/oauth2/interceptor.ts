@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici'
 import { buildClient, type ClientSpec } from '../../src/client/build.js'
 import { Layer, type ClientBuilder, type Interceptor, type ProbeDispatchOptions } from '../../src/client/feature.js'
+import type { TokenFacts } from '../../src/client/record.js'
 import { fail } from '../../src/client/interceptor.js'
 import { invalidHeaderValue, toRecord, utf8HeaderValue, withHeader } from '../../src/client/headers.js'
 import { classify } from '../../src/classify.js'
@@ -30,7 +31,12 @@ function userAgent (opts: Dispatcher.DispatchOptions): string | undefined {
 
 export function oauth2Interceptor (source: TokenSource, shownUrl: string): Interceptor {
   return (dispatch) => (opts, handler) => {
-    source.token((opts as ProbeDispatchOptions).probe?.signal, userAgent(opts)).then((token) => {
+    const probe = (opts as ProbeDispatchOptions).probe
+    // The probe's record shows the wait for the token (cached: next to none).
+    const waited: TokenFacts | undefined = probe?.record === undefined ? undefined : { url: shownUrl, startedAt: performance.now(), readyAt: undefined }
+    if (probe?.record !== undefined) probe.record.token = waited
+    source.token(probe?.signal, userAgent(opts)).then((token) => {
+      if (waited !== undefined) waited.readyAt = performance.now()
       try {
         dispatch({ ...opts, headers: withHeader(opts.headers, 'authorization', authorization(token)) }, handler)
       } catch (err) {

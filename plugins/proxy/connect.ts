@@ -9,6 +9,7 @@ import { buildConnector, type Pool } from 'undici'
 import { classify } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
 import type { ConnectOptions } from '../../src/client/feature.js'
+import { attemptOf, bindConnection, ConnectionFacts, withAttempt } from '../../src/client/connection-facts.js'
 import type { ProxyUrl } from './url.js'
 
 /** A bound on the proxy's answer to CONNECT; the probe's deadline cannot reach a connector. */
@@ -41,9 +42,22 @@ export function statusLine (statusCode: number): string {
 export function proxyConnector (proxy: ProxyUrl, tls: ConnectOptions): buildConnector.connector {
   const connect = buildConnector(proxy.protocol === 'https:' ? { ...tls, servername: undefined } : {})
   return (opts, callback) => {
+    // A probe's record shows a forwarded request's connection as the proxy's.
+    const facts = new ConnectionFacts()
+    facts.proxy = proxy.redacted
+    const port = opts.port !== '' && opts.port != null ? opts.port : opts.protocol === 'https:' ? '443' : '80'
+    facts.tried.push(`${opts.hostname.includes(':') ? `[${opts.hostname}]` : opts.hostname}:${port}`)
+    facts.connectStart = performance.now()
     connect({ ...opts, servername: undefined }, (err, socket) => {
-      if (err !== null) callback(proxyError(proxy, err), null)
-      else callback(null, socket as Socket)
+      if (err !== null) {
+        const failed = proxyError(proxy, err)
+        bindConnection(failed, facts)
+        callback(failed, null)
+      } else {
+        facts.readyAt = performance.now()
+        bindConnection(socket as Socket, facts)
+        callback(null, socket as Socket)
+      }
     })
   }
 }
@@ -73,8 +87,14 @@ export function tunnelConnector (
         callback(new Errors.PROXY(`proxy ${proxy.redacted} refused CONNECT to ${authority}: ${statusLine(statusCode)}`), null)
         return
       }
-      if (opts.protocol !== 'https:') callback(null, socket as Socket)
-      else target({ ...opts, httpSocket: socket as Socket }, callback)
+      if (opts.protocol !== 'https:') {
+        callback(null, socket as Socket)
+        return
+      }
+      // The target's connection runs in the tunnel: its facts say through which proxy.
+      const facts = attemptOf(opts)
+      facts.tunnel = proxy.redacted
+      target(withAttempt({ ...opts, httpSocket: socket as Socket }, facts), callback)
     }, (err: Error) => {
       callback(classify(err, {
         phase: 'via',

@@ -32,9 +32,12 @@
 //   error, none naming the proxy; here each is SG_PROXY naming it, password
 //   hidden ('a proxy that answers 407 is SG_PROXY ...', 'a proxy that is not
 //   listening is SG_PROXY').
+// Each request tells its probe's record (ProbeDispatchOptions.probe.record)
+// which way it went and through which proxy, as the proxy prints.
 import type { IncomingHttpHeaders } from 'node:http'
 import { Agent, Dispatcher, Pool } from 'undici'
-import type { DispatcherOptions } from '../../src/client/feature.js'
+import type { DispatcherOptions, ProbeDispatchOptions } from '../../src/client/feature.js'
+import type { ProxyFacts } from '../../src/client/record.js'
 import { fail } from '../../src/client/interceptor.js'
 import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
 import { Errors } from '../../src/errors.js'
@@ -46,11 +49,12 @@ type Opts = Dispatcher.DispatchOptions
 type Handler = Dispatcher.DispatchHandler
 type Route = 'direct' | 'forward' | 'tunnel'
 
-/** How an origin goes, decided once per origin; the target's host and port, for the policy. */
+/** How an origin goes, decided once per origin; the target's host and port, for the policy; what a probe's record is told. */
 interface Routing {
   readonly route: Route
   readonly hostname: string
   readonly port: number
+  readonly facts: ProxyFacts
 }
 
 /** Connection reuse as the core's default Agent (src/client/build.ts); the probe's deadline bounds every wait. */
@@ -142,15 +146,23 @@ export class ProxyDispatcher extends Dispatcher {
     const proxy = https ? this.#settings.https : url.protocol === 'http:' ? this.#settings.http : undefined
     const port = url.port !== '' ? url.port : https ? '443' : '80'
     const route = proxy === undefined || this.#settings.noProxy?.bypass(url.hostname, port) === true ? 'direct' : https ? 'tunnel' : 'forward'
-    routing = { route, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port) }
+    routing = { route, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port), facts: this.#facts(route, proxy) }
     if (this.#routes.size >= MAX_ROUTES) this.#routes.clear()
     this.#routes.set(origin, routing)
     return routing
   }
 
+  /** What a probe's record is told about a route (made once per origin, with the route). */
+  #facts (route: Route, proxy: ProxyUrl | undefined): ProxyFacts {
+    const connectHeaders = route === 'tunnel' ? this.#settings.connectHeader.map(([name]) => name) : []
+    return { url: proxy?.redacted, route, authorization: route !== 'direct' && proxy?.authorization !== undefined, connectHeaders }
+  }
+
   #send (dispatchDirect: Dispatcher['dispatch'], opts: Opts, handler: Handler): boolean {
     const origin = String(opts.origin)
-    const { route, hostname, port } = this.#route(origin)
+    const { route, hostname, port, facts } = this.#route(origin)
+    const record = (opts as ProbeDispatchOptions).probe?.record
+    if (record !== undefined) record.proxy = facts
     if (route === 'direct') return dispatchDirect(opts, handler)
     const refused = this.#viaProxy(hostname, port)
     if (refused !== undefined) throw refused

@@ -25,6 +25,9 @@
 //   layer marked as credentials (ProbeDispatchOptions.crossHostHeaders:
 //   http_headers secrets and files; Go drops only the fixed set).
 // - A 3xx body is read to its end and dropped before the next hop.
+// - Each redirect and what was decided about it (followed, with or without
+//   credentials, or refused and why) goes into the probe's record
+//   (ProbeDispatchOptions.probe.record), on the request it answered.
 //
 // Why not undici's own interceptors.redirect (lib/interceptor/redirect.js,
 // lib/handler/redirect-handler.js in undici 7): it follows the browser's
@@ -56,6 +59,7 @@ import type { Dispatcher } from 'undici'
 import type { Interceptor, ProbeDispatchOptions } from '../../src/client/feature.js'
 import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
 import type { TargetPolicy } from '../../src/policy/target-policy.js'
+import type { ProbeRecord } from '../../src/client/record.js'
 import { Errors, isCoded } from '../../src/errors.js'
 import { refererFor, sameHostOrSubdomain } from './hosts.js'
 
@@ -79,13 +83,26 @@ class Chain {
   #headers: HeaderRecord | undefined
   #requests = 1
   #crossHost = false
+  readonly #record: ProbeRecord | undefined
 
   constructor (
     readonly dispatch: Dispatcher['dispatch'],
     readonly opts: Opts,
     readonly handler: Handler,
     readonly policy: TargetPolicy
-  ) {}
+  ) {
+    this.#record = (opts as ProbeDispatchOptions).probe?.record
+  }
+
+  /**
+   * Tells the probe's record what became of a redirect: on the request that
+   * got it, the last one the record layer (below this one) saw go out.
+   */
+  note (statusCode: number, location: string, next: URL | undefined, refused: Error | undefined): void {
+    const sent = this.#record?.requests.at(-1)
+    if (sent === undefined) return
+    sent.redirect = { status: statusCode, location, next: next?.href, crossHost: this.#crossHost, refused: refused?.message }
+  }
 
   start (): boolean {
     return this.dispatch(this.opts, new Hop(this, undefined, this.opts.method))
@@ -117,6 +134,7 @@ class Chain {
     if (!this.#crossHost && (!sameHostOrSubdomain(to.hostname, this.original.hostname) || portOf(to) !== portOf(this.original))) {
       this.#crossHost = true
     }
+    this.note(statusCode, location, to, undefined)
 
     this.#headers ??= toRecord(this.opts.headers)
     const headers: HeaderRecord = {}
@@ -189,6 +207,7 @@ class Hop implements Handler {
         this.#next = this.chain.plan(this, statusCode, location)
       } catch (err) {
         this.#failed = err as Error
+        this.chain.note(statusCode, location, undefined, this.#failed)
         controller.abort(this.#failed)
       }
       return

@@ -4,6 +4,10 @@
 // target's chain (for the dates of an expired certificate), the name checked,
 // and whether the target asked for a client certificate. Like Go's client
 // without a session cache (Prometheus's), it does not resume TLS sessions.
+// What it saw (version, cipher, ALPN, the server name sent, the peer's chain)
+// goes into the connection's facts (src/client/connection-facts.ts), bound to
+// the socket or to the failure, for the probe's record and its debug report;
+// the chain is kept by reference and summarised only when printed.
 //
 // Why not undici's buildConnector (lib/core/connect.js in undici 7), which
 // takes the same options: three things it does differently, each pinned by a
@@ -27,9 +31,11 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { buildConnector, errors } from 'undici'
 import type { ConnectOptions, Connector } from '../../src/client/feature.js'
+import { chainOf } from '../../src/client/certificates.js'
+import { attemptOf, bindConnection, type TlsFacts } from '../../src/client/connection-facts.js'
 import {
   CLOSED_AFTER_CERT_REQUEST, isTlsError, subjectWords, TlsHandshakeError, tlsFailureWords,
-  type CertSummary, type HandshakeFacts,
+  type HandshakeFacts,
 } from './errors.js'
 
 /** Prometheus's TLSHandshakeTimeout (10 s); here it bounds the TCP connect too. */
@@ -58,24 +64,6 @@ export interface TlsConnectorOptions {
   maxVersion: string | undefined
 }
 
-function summary (cert: tls.PeerCertificate): CertSummary | undefined {
-  if (cert.raw === undefined) return undefined
-  const x = new X509Certificate(cert.raw)
-  return { subject: x.subject, issuer: x.issuer, validFrom: new Date(x.validFrom), validTo: new Date(x.validTo), altNames: x.subjectAltName }
-}
-
-/** The target's chain, leaf first, from a detailed peer certificate (the root refers to itself). */
-function chainOf (peer: tls.DetailedPeerCertificate | undefined): CertSummary[] {
-  const chain: CertSummary[] = []
-  const seen = new Set<tls.DetailedPeerCertificate>()
-  for (let c = peer; c !== undefined && c.raw !== undefined && !seen.has(c); c = c.issuerCertificate) {
-    seen.add(c)
-    const s = summary(c)
-    if (s !== undefined) chain.push(s)
-  }
-  return chain
-}
-
 export function tlsConnector (o: TlsConnectorOptions): Connector {
   const plain = buildConnector({ allowH2: o.allowH2 })
   const alpn = o.allowH2 ? ['h2', 'http/1.1'] : ['http/1.1']
@@ -98,13 +86,26 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
       at: new Date(started),
     }
     let peer: tls.DetailedPeerCertificate | undefined
+    // What a probe's record (and its debug report) shows of this connection.
+    const attempt = attemptOf(opts)
+    const servername = net.isIP(name) === 0 ? name : undefined
+    const published: TlsFacts = {
+      protocol: undefined,
+      cipher: undefined,
+      alpn: undefined,
+      serverName: servername,
+      checkedName: name,
+      checkedFrom: facts.nameFrom,
+      peer: undefined,
+    }
+    attempt.tls = published
 
     const options: tls.ConnectionOptions = {
       ...o.connect,
       host: opts.hostname,
       port: Number(opts.port) || 443,
       // SNI carries names only; an IP is still what the certificate is checked against.
-      servername: net.isIP(name) === 0 ? name : undefined,
+      servername,
       checkServerIdentity: (_host, cert) => checkIdentity(name, cert),
       ALPNProtocols: alpn,
       ...(opts.localAddress != null ? { localAddress: opts.localAddress } : {}),
@@ -113,6 +114,8 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
     const socket = tls.connect(options)
     socket.setNoDelay(true)
     socket.setKeepAlive(true, 60_000)
+    if (opts.httpSocket !== undefined) attempt.tcpAt = performance.now()
+    else socket.once('connect', () => { attempt.tcpAt = performance.now() })
 
     // Key material is logged while the handshake runs: a moment when the
     // target's certificate (and a CertificateRequest) are known, before a
@@ -122,7 +125,7 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
       if (socket.getSharedSigalgs().length > 0) facts.clientCertRequested = true
       if (peer === undefined) {
         const p = socket.getPeerCertificate(true)
-        if (p.raw !== undefined) peer = p
+        if (p.raw !== undefined) published.peer = peer = p
       }
     }
 
@@ -159,8 +162,13 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
       clearTimeout(verdict)
       socket.off('keylog', observe).off('error', onError).off('end', onClosed).off('close', onClosed).off('session', onSession)
       if (err === null) {
+        published.protocol = socket.getProtocol() ?? undefined
+        published.cipher = socket.getCipher()?.standardName
+        published.alpn = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined
+        bindConnection(socket, attempt)
         callback(null, socket)
       } else {
+        bindConnection(err, attempt)
         socket.on('error', () => {}).destroy()
         callback(err, null)
       }

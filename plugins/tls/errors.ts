@@ -11,16 +11,9 @@
 // The core's error mapping (src/classify.ts) gets these words through the
 // feature contract (tlsFeature.describeFailure = tlsFailure), never by name.
 import { Errors } from '../../src/errors.js'
+import type { CertSummary } from '../../src/client/certificates.js'
 
-/** One certificate of the target's chain, as seen in the handshake. */
-export interface CertSummary {
-  subject: string
-  issuer: string
-  validFrom: Date
-  validTo: Date
-  /** Node's `subjectaltname`, e.g. `DNS:localhost, IP Address:127.0.0.1`. */
-  altNames: string | undefined
-}
+export type { CertSummary }
 
 /** What the connector knew and saw when a handshake failed. */
 export interface HandshakeFacts {

@@ -4,13 +4,16 @@
 // options reloadable (TLS files), the base dispatcher is rebuilt on a change.
 // A job's target policy is enforced here for every connection, whichever
 // feature built the connector: the connector the base dispatcher gets dials
-// only addresses the policy checked (pinned-connect.ts).
+// only addresses the policy checked (pinned-connect.ts). Every client's
+// innermost layer tells a probe's record what each request sent
+// (record-layer.ts).
 import { Agent, buildConnector, type Dispatcher } from 'undici'
 import type { JobConfig } from '../config/types.js'
 import type { TargetPolicy } from '../policy/target-policy.js'
 import type { ClientBuilder, ClientFeature, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
 import { ReloadingDispatcher } from './reloading.js'
 import { pinnedConnector } from './pinned-connect.js'
+import { recordLayer } from './record-layer.js'
 
 /**
  * What a client is built from: a job's name, scheme and client features, and
@@ -80,9 +83,10 @@ export async function buildClient (job: ClientSpec): Promise<JobClient> {
   }
   const first = baseFor({ ...connect })
   const base = reloader === undefined ? first : new ReloadingDispatcher(first, reloader, baseFor)
-  // compose(a, b): b sees the request first, so the innermost layer goes first.
+  // compose(a, b): b sees the request first, so the innermost layer goes first:
+  // the record layer, which sees each request as it goes to undici.
   const ordered = layers.sort((x, y) => y.layer - x.layer || x.seq - y.seq).map((l) => l.interceptor)
-  const dispatcher = ordered.length === 0 ? base : base.compose(ordered)
+  const dispatcher = base.compose([recordLayer, ...ordered])
   const features = job.client.map(({ feature }) => feature)
   return {
     dispatcher,

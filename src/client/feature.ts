@@ -12,6 +12,7 @@ import type { buildConnector, Dispatcher } from 'undici'
 import type { PlainFeature, SlotClaim, SlotFeature } from '../config/feature.js'
 import type { TargetPolicy } from '../policy/target-policy.js'
 import type { HeaderRecord } from './headers.js'
+import type { ProbeRecord } from './record.js'
 
 /**
  * Where an interceptor sits in the chain, outermost first; the order of
@@ -44,9 +45,14 @@ export type Interceptor = Dispatcher.DispatcherComposeInterceptor
  * once a request is on a connection, the probe aborts it through the
  * handler's controller, so layers need not watch the signal for that. The
  * signal is made on first use: most probes never need one.
+ *
+ * `probe.record` is the probe's record (record.ts): a layer publishes the
+ * facts it alone knows into it (a redirect hop, the proxy used, the wait for
+ * a token), as facts, never as text. Requests that are not a probe's (a
+ * token endpoint's) have none.
  */
 export interface ProbeDispatchOptions extends Dispatcher.DispatchOptions {
-  readonly probe?: { readonly signal: AbortSignal }
+  readonly probe?: { readonly signal: AbortSignal, readonly record?: ProbeRecord }
   /**
    * Set by a layer that adds credentials the fixed set (Authorization,
    * Cookie, ...) does not cover: http_headers given as secrets or files. For

@@ -18,6 +18,8 @@ import dns from 'node:dns'
 import net from 'node:net'
 import type { Socket } from 'node:net'
 import type { Connector } from './feature.js'
+import { attemptOf, bindConnection, withAttempt } from './connection-facts.js'
+import { dispatchingRecord } from './record-layer.js'
 import type { TargetPolicy } from '../policy/target-policy.js'
 
 /** dns.lookup's shape with `all: true`; tests pass their own to resolve test names without DNS. */
@@ -37,38 +39,72 @@ function reply (callback: Done, err: Error | null, socket: Socket | null): void 
   else callback(null, socket as Socket)
 }
 
-/** `connect`, dialling only addresses `policy` allows. */
+/** `address:port`, an IPv6 address in brackets. */
+function authority (address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`
+}
+
+/**
+ * `connect`, dialling only addresses `policy` allows. What it resolves and
+ * dials goes into the attempt's facts (connection-facts.ts), which come back
+ * bound to the socket or to the error, and into the record of the probe whose
+ * dispatch opened the connection (record-layer.ts).
+ */
 export function pinnedConnector (connect: Connector, policy: TargetPolicy, lookup: Lookup = dns.lookup): Connector {
   return (opts, callback) => {
     const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80)
+    const facts = attemptOf(opts)
+    const record = dispatchingRecord()
+    if (record !== undefined) record.attempt = facts
+    const done = (err: Error | null, socket: Socket | null): void => {
+      if (err !== null) {
+        bindConnection(err, facts)
+      } else if (socket !== null) {
+        facts.readyAt = performance.now()
+        bindConnection(socket, facts)
+      }
+      reply(callback, err, socket)
+    }
+    /** Dials `address` (with the name as the TLS server name when it was resolved), then `then`. */
+    const dial = (address: string, servername: string | undefined, then: typeof done): void => {
+      facts.tried.push(authority(address, port))
+      facts.connectStart = performance.now()
+      const dialled = servername === undefined ? opts : { ...opts, hostname: address, servername }
+      connect(withAttempt(dialled, facts), then)
+    }
     if (opts.httpSocket !== undefined) {
       const refused = policy.viaProxy(opts.hostname, port)
-      if (refused !== undefined) callback(refused, null)
-      else connect(opts, callback)
+      if (refused !== undefined) done(refused, null)
+      else dial(opts.hostname, undefined, done)
       return
     }
     if (net.isIP(opts.hostname) !== 0) {
       const usable = policy.connectable(opts.hostname, port, [opts.hostname])
-      if (usable instanceof Error) callback(usable, null)
-      else connect(opts, callback)
+      if (usable instanceof Error) done(usable, null)
+      else dial(opts.hostname, undefined, done)
       return
     }
+    facts.name = opts.hostname
+    facts.resolveStart = performance.now()
     lookup(opts.hostname, { all: true }, (err, addresses) => {
+      facts.resolveEnd = performance.now()
       if (err !== null) {
-        callback(err, null)
+        done(err, null)
         return
       }
-      const usable = policy.connectable(opts.hostname, port, addresses.map((a) => a.address))
+      facts.resolved = addresses.map((a) => a.address)
+      const usable = policy.connectable(opts.hostname, port, facts.resolved)
       if (usable instanceof Error) {
-        callback(usable, null)
+        done(usable, null)
         return
       }
+      facts.usable = usable
       const servername = opts.servername != null && opts.servername !== '' ? opts.servername : opts.hostname
       const attempt = (i: number): void => {
-        connect({ ...opts, hostname: usable[i] as string, servername }, (err: Error | null, socket: Socket | null) => {
+        dial(usable[i] as string, servername, (err, socket) => {
           const code = (err as NodeJS.ErrnoException | null)?.code ?? ''
           if (err !== null && i + 1 < usable.length && NEXT_ADDRESS.has(code)) attempt(i + 1)
-          else reply(callback, err, socket)
+          else done(err, socket)
         })
       }
       attempt(0)

@@ -1,7 +1,9 @@
 // Flow control of one upstream response, safe at the connection's end.
 //
-// Unnecessary from undici 8 on: delete this module (and use the controller's
-// pause/resume directly) once undici 8, which needs Node >= 22, is the floor.
+// Unnecessary from undici 8 on: delete the guard (and use the controller's
+// pause/resume directly) once undici 8, which needs Node >= 22, is the floor;
+// keep what learns the request's socket (`connection`, below), which the
+// probe's record needs.
 //
 // undici 7's HTTP/1 client asserts that its parser is not paused when the
 // socket ends (nodejs/undici#5360; fixed in undici 8).
@@ -18,7 +20,7 @@
 // publish `undici:client:sendHeaders` with the socket, synchronously in the
 // same call that starts the request on the connection (onRequestStart, then
 // the headers): the handler that just started is the one whose headers are
-// being sent.
+// being sent. The probe's record learns the request's connection the same way.
 import diagnostics from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import type { Dispatcher } from 'undici'
@@ -32,6 +34,7 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   starting = undefined
   if (flow === undefined) return
   const socket = (message as { socket?: Socket & { alpnProtocol?: string | false } }).socket
+  flow.connection = socket
   // HTTP/2 pauses a stream, not a parser, so it needs no guard; and the
   // session's socket carries many streams, whose listeners would pile up on it.
   flow.socket = socket?.alpnProtocol === 'h2' ? undefined : socket
@@ -39,7 +42,14 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
 
 /** Pause and resume of one request's response, which the end of its socket cannot turn into a crash. */
 export class ResponseFlow {
+  /** The socket to guard: the request's, unless it is an HTTP/2 session's. */
   socket: Socket | undefined
+  /**
+   * The socket the request went out on, whatever its protocol (an HTTP/2
+   * session's too): the probe's record finds the connection's facts by it
+   * (connection-facts.ts).
+   */
+  connection: Socket | undefined
   #controller: Controller | undefined
   #paused = false
   /** The socket ended: no more pausing. */
@@ -54,6 +64,7 @@ export class ResponseFlow {
   started (controller: Controller): void {
     this.#controller = controller
     this.socket = undefined
+    this.connection = undefined
     starting = this
   }
 

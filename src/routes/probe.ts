@@ -1,9 +1,17 @@
-// GET /probe?job=J&target=T: the gateway's one real route.
+// GET /probe?job=J&target=T: the gateway's one real route. With `debug=true`
+// the probe runs exactly as without (same checks, caps, client and limits),
+// its body is read and dropped, and the answer is the probe's record as text
+// (src/report/text.ts), 200 whatever the outcome, as blackbox_exporter's
+// debug=true answers. What is refused before a probe starts (a bad
+// parameter, an unknown job, a target the policy refuses, a full gateway)
+// keeps its status and one-line error: there is no probe to report on, and
+// the line says all there is.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Errors } from '../errors.js'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
+import { renderReport } from '../report/text.js'
 import { acceptsGzip } from '../scrape/accept-encoding.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
 
@@ -38,6 +46,19 @@ function param (query: Record<string, unknown>, name: string): string {
   return v
 }
 
+/** `debug`: absent or `false` is a normal probe, `true` a debug report; anything else is refused. */
+function debugParam (query: Record<string, unknown>): boolean {
+  const v = query.debug
+  if (v === undefined || v === 'false') return false
+  if (v === 'true') return true
+  if (typeof v !== 'string') throw new Errors.BAD_PARAM('debug parameter must be given once')
+  throw new Errors.BAD_PARAM(`debug parameter must be true or false, got ${JSON.stringify(v)}`)
+}
+
+function headerString (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
+
 export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions): Promise<void> {
   const { state, metrics, timeoutOffsetMs, maxConcurrentProbes, maxConcurrentProbesPerJob } = opts
   let inFlight = 0
@@ -62,6 +83,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     const query = request.query as Record<string, unknown>
     const jobName = param(query, 'job')
     const target = param(query, 'target')
+    const debug = debugParam(query)
     const job = state.job(jobName)
     if (job === undefined) throw new Errors.UNKNOWN_JOB(JSON.stringify(jobName))
     request.probe = { job: jobName, target }
@@ -81,7 +103,11 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
       reply.header('retry-after', '1')
       throw new Errors.TOO_MANY_PROBES(`${maxConcurrentProbes} probes`, '--probe.max-concurrency')
     }
-    const probe = new Probe(job, dial, timeoutMs)
+    const probe = new Probe(job, dial, timeoutMs, {
+      sent: target,
+      timeout: { jobMs: job.config.scrapeTimeout, header: headerString(request.headers[TIMEOUT_HEADER]), offsetMs: timeoutOffsetMs },
+      debug,
+    })
     const started = process.hrtime.bigint()
     inFlight++
     inFlightByJob.set(jobName, jobInFlight + 1)
@@ -93,19 +119,27 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
       else inFlightByJob.set(jobName, left)
       const finished = reply.raw.writableFinished
       probe.cancel()
-      void probe.done.then(({ bytes, error }) => {
+      void probe.done.then(({ bytes, error, record }) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
-        const result = error !== undefined ? (error as { code?: string }).code ?? 'error' : finished ? 'success' : 'canceled'
+        // A debug probe's reply is the report, sent after the probe: the probe's own outcome counts.
+        if (!debug && !finished) record.callerLeft()
+        const result = record.code ?? 'success'
         metrics.inFlight.dec()
         metrics.probes.inc({ job: jobName, result })
         metrics.duration.observe({ job: jobName }, seconds)
         metrics.bodyBytes.inc({ job: jobName }, bytes)
-        const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result }
+        const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result, ...(debug ? { debug } : {}) }
         if (error !== undefined) request.log.warn({ ...line, err: error.message }, 'probe failed')
-        else request.log.info(line, finished ? 'probe' : 'probe canceled by the caller')
+        else request.log.info(line, result === 'success' ? 'probe' : 'probe canceled by the caller')
       })
     })
 
+    if (debug) {
+      // Decoded here whatever the caller accepts, so the report counts decoded bytes (and the limit applies to them, as always).
+      await probe.start(request.headers.accept, false).then(() => { probe.discard() }, () => {})
+      const { record } = await probe.done
+      return reply.code(200).type('text/plain; charset=utf-8').send(renderReport(record))
+    }
     const head = await probe.start(request.headers.accept, acceptsGzip(request.headers['accept-encoding']))
     // The first byte is ready: from here on the probe writes the body itself
     // (a failure now cuts the connection), so fastify steps aside.

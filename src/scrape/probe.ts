@@ -7,14 +7,21 @@
 // promise, body stream or AbortSignal sits between the target and the caller:
 // undici hands the probe each chunk, the probe writes it to the caller's
 // response, and pauses the upstream request when the caller is slow.
+//
+// Every probe fills a record of what happened (src/client/record.ts): the
+// probe's own facts here (the head, bytes, the outcome, the phase a failure
+// came in), the client's layers and connectors theirs. The probe formats no
+// text: src/report/text.ts renders a record when asked (debug=true).
 import { STATUS_CODES } from 'node:http'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { CompiledJob } from './job.js'
 import type { ProbeDispatchOptions } from '../client/feature.js'
 import { ResponseFlow } from '../client/response-flow.js'
+import { ProbeRecord, type Phase, type TimeoutFacts } from '../client/record.js'
+import { connectionOf, connectionOfError, type ConnectionFacts } from '../client/connection-facts.js'
 import { BodyRelay, type RelayMode } from './relay.js'
 import { TIMEOUT_HEADER } from './timeout.js'
 import { classify, DeadlineExceeded } from '../classify.js'
@@ -40,9 +47,21 @@ export interface ProbeHead {
 }
 
 export interface ProbeOutcome {
-  /** Body bytes relayed to the caller (compressed when gzip was passed through). */
+  /** Body bytes relayed to the caller (compressed when gzip was passed through); none for a debug probe. */
   bytes: number
   error: Error | undefined
+  /** What happened, finished (summary set): the same object as Probe.record. */
+  record: ProbeRecord
+}
+
+/** What the route knows of a probe beyond its job, target and deadline, for its record. */
+export interface ProbeOptions {
+  /** The target as the caller sent it (the probe dials the canonical form it is given). */
+  readonly sent?: string
+  /** How the deadline came about. */
+  readonly timeout?: TimeoutFacts
+  /** A debug probe: the body is read through the same limits and dropped (discard()), and its record rendered. */
+  readonly debug?: boolean
 }
 
 /** A non-200's body is read and dropped, so the connection can be reused, up to this much. */
@@ -94,6 +113,8 @@ export class Probe implements Dispatcher.DispatchHandler {
   /** Bytes of a non-200's body dropped so far. */
   #drained = 0
   #acceptsGzip = false
+  /** The body is gzip relayed as it is, uncounted: its decoded size is unknown. */
+  #gzipPassedThrough = false
   #head: ProbeHead | undefined
   #relay: BodyRelay | undefined
   #out: Writable | undefined
@@ -102,14 +123,20 @@ export class Probe implements Dispatcher.DispatchHandler {
   #resolveDone!: (o: ProbeOutcome) => void
   /** Resolves once the probe is over: relayed, failed or cancelled. */
   readonly done: Promise<ProbeOutcome> = new Promise((resolve) => { this.#resolveDone = resolve })
+  /** What happened; finished (its summary set) once `done` resolves. */
+  readonly record: ProbeRecord
 
   constructor (
     readonly job: CompiledJob,
     readonly target: string,
-    readonly timeoutMs: number
+    readonly timeoutMs: number,
+    options: ProbeOptions = {}
   ) {
     this.#timer = setTimeout(() => { this.#expire() }, timeoutMs)
     this.#timer.unref()
+    const { config } = job
+    this.record = new ProbeRecord(config.name, options.sent ?? target, target, `${config.scheme}://${target}${job.path}`,
+      timeoutMs, options.timeout, options.debug === true)
   }
 
   get state (): ProbeState {
@@ -165,6 +192,14 @@ export class Probe implements Dispatcher.DispatchHandler {
     else if (this.#state === 'streaming') this.#relay?.attach(out)
   }
 
+  /**
+   * A debug probe's relay: the body goes through the same relay (decoded-byte
+   * limit, gunzip, deadline) into nothing. Call once start() resolved.
+   */
+  discard (): void {
+    this.relay(new Writable({ write (_chunk, _encoding, callback) { callback() } }))
+  }
+
   /** The caller went away: stop the upstream request, whatever stage it is in. */
   cancel (): void {
     // What the abort makes undici report is the caller's doing, not the
@@ -187,6 +222,12 @@ export class Probe implements Dispatcher.DispatchHandler {
     // status decides, as in Go's client. undici 7 hands 1xx heads to the
     // handler and then parses on; a 100 it refuses outright (src/classify.ts).
     if (statusCode < 200) return
+    const { record } = this
+    record.headAt = performance.now()
+    record.status = statusCode
+    record.statusText = statusMessage
+    record.responseHeaders = headers
+    this.#connection(this.#socketFacts())
     if (statusCode !== 200) {
       // Drop the body so the connection can be reused, bounded in size here
       // and in time by the deadline, as Prometheus's drain is by the scrape's
@@ -202,6 +243,7 @@ export class Probe implements Dispatcher.DispatchHandler {
     let mode: RelayMode = 'plain'
     // A caller that accepts gzip gets the target's gzip bytes as they are.
     if (encoding === 'gzip') mode = !this.#acceptsGzip ? 'decode' : limit > 0 ? 'meter' : 'plain'
+    this.#gzipPassedThrough = encoding === 'gzip' && mode === 'plain'
     this.#head = {
       contentType: headerValue(headers['content-type']),
       contentEncoding: mode === 'decode' ? undefined : encoding,
@@ -211,6 +253,7 @@ export class Probe implements Dispatcher.DispatchHandler {
   }
 
   onResponseData (controller: Controller, chunk: Buffer): void {
+    this.record.wireBytes += chunk.length
     if (this.#exchange === 'draining') {
       this.#drained += chunk.length
       if (this.#drained > DRAIN_LIMIT) controller.abort(new Error('drained enough'))
@@ -283,6 +326,7 @@ export class Probe implements Dispatcher.DispatchHandler {
     const from = this.#state
     if (!this.#to(next)) return
     const coded = classify(err, { phase: from === 'connecting' ? 'connect' : 'body', timeoutMs: this.timeoutMs, describe: this.job.client.describeFailure })
+    this.#recordFailure(err, coded, from, next)
     this.#relay?.destroy()
     // A draining exchange goes on: the failure is the target's status, not the connection's.
     if (this.#exchange !== 'draining') this.#stopUpstream(coded)
@@ -295,7 +339,71 @@ export class Probe implements Dispatcher.DispatchHandler {
   #settle (error: Error | undefined): void {
     // While the exchange is open (a drain, an abort not yet reported), the deadline still bounds it.
     if (this.#exchange === 'over') clearTimeout(this.#timer)
-    this.#resolveDone({ bytes: this.#relay?.bytes ?? 0, error })
+    const { record } = this
+    const relay = this.#relay
+    record.relayedBytes = record.debug ? 0 : relay?.bytes ?? 0
+    record.decodedBytes = relay === undefined ? 0 : this.#gzipPassedThrough ? undefined : relay.decoded
+    if (record.code === undefined) {
+      record.code = 'success'
+      record.httpStatus = 200
+    }
+    record.endAt = performance.now()
+    this.#resolveDone({ bytes: record.relayedBytes, error, record })
+  }
+
+  // --- the record ---
+
+  /** The facts of the connection the request went out on (learnt from undici's sendHeaders, see ResponseFlow). */
+  #socketFacts (): ConnectionFacts | undefined {
+    return connectionOf(this.#flow.connection)
+  }
+
+  #connection (facts: ConnectionFacts | undefined): void {
+    if (facts === undefined) return
+    const { record } = this
+    record.connection = facts
+    // Ready before this probe began: a keep-alive (or HTTP/2) connection, whose timings are not this probe's.
+    record.reused = facts.readyAt !== undefined && facts.readyAt < record.start
+  }
+
+  #recordFailure (err: Error, coded: Error, from: ProbeState, next: 'failed' | 'canceled'): void {
+    const { record } = this
+    // The connection that failed came back with the error; else the one the request was on, or an attempt still under way.
+    const failedConnection = connectionOfError(err)
+    const attempt = record.attempt
+    const connecting = attempt !== undefined && attempt.readyAt === undefined ? attempt : undefined
+    this.#connection(failedConnection ?? connecting ?? this.#socketFacts())
+    record.failedIn = this.#phase(from, failedConnection ?? connecting, err)
+    record.cut = from === 'streaming'
+    if (next === 'canceled') {
+      record.code = 'canceled'
+      // Nothing was answered, unless the reply had begun.
+      record.httpStatus = from === 'streaming' ? 200 : 0
+      return
+    }
+    record.code = (coded as { code?: string }).code ?? 'error'
+    record.reason = coded.message
+    record.httpStatus = from === 'streaming' ? 200 : (coded as { statusCode?: number }).statusCode ?? 502
+  }
+
+  /**
+   * Where the probe was when it failed; undefined when that says nothing the
+   * reason does not: the failure is the response head itself (a status), or
+   * came before any connection was sought (a credentials file, a rotated CA
+   * that does not load).
+   */
+  #phase (from: ProbeState, connecting: ConnectionFacts | undefined, err: Error): Phase | undefined {
+    if (from !== 'connecting') return 'body'
+    if (this.record.headAt !== undefined) return undefined
+    if (connecting !== undefined && connecting.readyAt === undefined) {
+      if (connecting.resolveStart !== undefined && connecting.resolveEnd === undefined) return 'resolve'
+      return connecting.tcpAt === undefined ? 'connect' : 'tls'
+    }
+    if (this.#flow.connection !== undefined) return 'head'
+    const token = this.record.token
+    if (token !== undefined && token.readyAt === undefined) return 'token'
+    // Still queued for a connection at the deadline, or refused one by the proxy's tunnel.
+    return err instanceof DeadlineExceeded || this.record.proxy?.route === 'tunnel' ? 'connection' : undefined
   }
 }
 

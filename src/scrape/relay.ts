@@ -128,6 +128,11 @@ export class BodyRelay {
     if (this.mode === 'meter') this.#feed(chunk)
   }
 
+  /** Decoded bytes of the body so far: the relayed bytes, except in meter mode. (Gzip passed through in plain mode is not decoded: the caller knows.) */
+  get decoded (): number {
+    return this.mode === 'meter' ? this.#decoded : this.bytes
+  }
+
   /** The upstream body ended. */
   end (): void {
     if (this.#over) return
