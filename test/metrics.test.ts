@@ -5,7 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { PerformanceObserver } from 'node:perf_hooks'
@@ -15,7 +16,8 @@ import { REVISION_ENV, gitCommit, revisionOf } from '../src/version.js'
 import { startGateway } from './helpers/gateway.js'
 import { get } from './helpers/client.js'
 import { eventually } from './helpers/eventually.js'
-import { metricsHandler, refusedPort, startHttpTarget, type Target } from './helpers/targets.js'
+import { metricsHandler, refusedPort, startHttpTarget, startHttpsTarget, type Target } from './helpers/targets.js'
+import { createCa } from './helpers/pki.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -349,4 +351,34 @@ test('the revision: the environment first, then .git, then unknown; a broken .gi
   const pointer = mkdtempSync(path.join(os.tmpdir(), 'sg-git-file-'))
   writeFileSync(path.join(pointer, '.git'), 'gitdir: ../does-not-exist\n')
   assert.equal(gitCommit(pointer), undefined)
+})
+
+test('a TLS probe sets scrape_gateway_target_tls_not_after_seconds{job,target} to the target leaf\'s notAfter; a plain one sets none', async (t) => {
+  const ca = createCa('metrics cert CA')
+  const leaf = ca.issue({ cn: 'metrics cert target', days: 12 })
+  const secure = await startHttpsTarget(leaf, metricsHandler('cert_target_up 1\n'))
+  const plain = await startHttpTarget(metricsHandler('plain_target_up 1\n'))
+  const gw = await startGateway(`
+scrape_configs:
+  - job_name: tls
+    scheme: https
+    tls_config: { ca_file: ${ca.certFile} }
+    static_configs: [{ targets: ['${secure.host}'] }]
+  - job_name: plain
+    static_configs: [{ targets: ['${plain.host}'] }]
+`)
+  t.after(async () => {
+    await gw.close()
+    await secure.close()
+    await plain.close()
+    rmSync(path.dirname(ca.certFile), { recursive: true, force: true })
+  })
+  assert.equal((await gw.probe('tls', secure.host)).status, 200)
+  assert.equal((await gw.probe('plain', plain.host)).status, 200)
+  const expected = Math.floor(Date.parse(new X509Certificate(leaf.cert).validTo) / 1000)
+  await eventually(async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    const lines = text.split('\n').filter((l) => l.startsWith('scrape_gateway_target_tls_not_after_seconds{'))
+    assert.deepEqual(lines, [`scrape_gateway_target_tls_not_after_seconds{job="tls",target="${secure.host}"} ${expected}`])
+  })
 })

@@ -9,6 +9,7 @@ import { targetOfUrl } from '../src/config/target.js'
 import type { GatewayConfig } from '../src/config/types.js'
 import { parseExternalUrl, targetGroups, type TargetGroup } from '../src/routes/sd.js'
 import { startGateway } from './helpers/gateway.js'
+import { metricsHandler, startHttpTarget } from './helpers/targets.js'
 
 describe('a target given as a URL', () => {
   it('gives its host[:port] when the scheme is the job\'s and the path empty or the metrics_path', () => {
@@ -122,5 +123,43 @@ scrape_configs:
     })
     assert.equal(bad.status, 400)
     assert.match(bad.body, /^SG_BAD_PARAM: the Host header "a b" is not host\[:port\]; set --web.external-url\n$/)
+  })
+})
+
+describe('/probe as a Probe calls it', () => {
+  it('takes module= for job=, refuses both when they differ, and takes a URL target that names what the job scrapes', async (t) => {
+    const target = await startHttpTarget(metricsHandler('operator_probe_up 1\n'))
+    const gw = await startGateway(`
+scrape_configs:
+  - job_name: j
+    metrics_path: /metrics
+    static_configs: [{ targets: ['${target.host}'] }]
+`)
+    t.after(async () => { await gw.close(); await target.close() })
+    const get = async (query: string): Promise<{ status: number, body: string }> => {
+      const res = await fetch(`${gw.url}/probe?${query}`)
+      return { status: res.status, body: await res.text() }
+    }
+    const t1 = encodeURIComponent(target.host)
+    assert.deepEqual(await get(`module=j&target=${t1}`), { status: 200, body: 'operator_probe_up 1\n' })
+    assert.deepEqual(await get(`job=j&module=j&target=${t1}`), { status: 200, body: 'operator_probe_up 1\n' })
+    const differ = await get(`job=j&module=k&target=${t1}`)
+    assert.equal(differ.status, 400)
+    assert.equal(differ.body, `SG_BAD_PARAM: job "j" and module "k" differ: module is another name for job; give one\n`)
+    assert.equal((await get(`module=j&module=j&target=${t1}`)).body, 'SG_BAD_PARAM: module parameter must be given once\n')
+    assert.equal((await get(`target=${t1}`)).body, 'SG_BAD_PARAM: Job parameter is missing\n')
+
+    for (const url of [`http://${target.host}`, `http://${target.host}/metrics`]) {
+      assert.deepEqual(await get(`module=j&target=${encodeURIComponent(url)}`), { status: 200, body: 'operator_probe_up 1\n' }, url)
+    }
+    const wrongPath = await get(`module=j&target=${encodeURIComponent(`http://${target.host}/admin`)}`)
+    assert.equal(wrongPath.status, 400)
+    assert.match(wrongPath.body, /^SG_BAD_TARGET: target URL ".*": path "\/admin" is not the job's metrics_path "\/metrics" \[job="j" target=".*"\]\n$/)
+    assert.equal((await get(`module=j&target=${encodeURIComponent(`https://${target.host}`)}`)).status, 400)
+    // The host:port inside the URL meets the target policy like any other.
+    const other = await get(`module=j&target=${encodeURIComponent('http://127.0.0.1:1/metrics')}`)
+    assert.equal(other.status, 403)
+    assert.match(other.body, /^SG_TARGET_FORBIDDEN: target "127\.0\.0\.1:1" is not allowed for job "j"/)
+    assert.equal(target.requests.length, 4, 'only the accepted probes reached the target')
   })
 })

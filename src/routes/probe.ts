@@ -1,13 +1,17 @@
-// GET /probe?job=J&target=T: the gateway's one real route. With `debug=true`
-// the probe runs exactly as without (same checks, caps, client and limits),
-// its body is read and dropped, and the answer is the probe's record as text
-// (src/report/text.ts), 200 whatever the outcome, as blackbox_exporter's
-// debug=true answers. What is refused before a probe starts (a bad
-// parameter, an unknown job, a target the policy refuses, a full gateway)
-// keeps its status and one-line error: there is no probe to report on, and
-// the line says all there is.
+// GET /probe?job=J&target=T: the gateway's one real route. `module=J` is
+// taken for `job=J`, as the Prometheus Operator's Probe sends it, and a target
+// may be a URL that names what the job scrapes anyway (an Operator Ingress
+// target). With `debug=true` the probe runs exactly as without (same checks,
+// caps, client and limits), its body is read and dropped, and the answer is
+// the probe's record as text (src/report/text.ts), 200 whatever the outcome,
+// as blackbox_exporter's debug=true answers. What is refused before a probe
+// starts (a bad parameter, an unknown job, a target the policy refuses, a
+// full gateway) keeps its status and one-line error: there is no probe to
+// report on, and the line says all there is.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Errors } from '../errors.js'
+import { targetOfUrl } from '../config/target.js'
+import type { JobConfig } from '../config/types.js'
 import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { Probe } from '../scrape/probe.js'
@@ -39,11 +43,43 @@ declare module 'fastify' {
   }
 }
 
-function param (query: Record<string, unknown>, name: string): string {
+/** A parameter given at most once; undefined when absent or empty. */
+function optionalParam (query: Record<string, unknown>, name: string): string | undefined {
   const v = query[name]
-  if (v === undefined || v === '') throw new Errors.BAD_PARAM(`${name === 'target' ? 'Target' : 'Job'} parameter is missing`)
+  if (v === undefined || v === '') return undefined
   if (typeof v !== 'string') throw new Errors.BAD_PARAM(`${name} parameter must be given once`)
   return v
+}
+
+/**
+ * The job's name: `job`, or `module` as the Prometheus Operator's Probe sends
+ * it (blackbox_exporter's name for the same thing). Both given and different
+ * is refused: which one was meant cannot be guessed.
+ */
+function jobParam (query: Record<string, unknown>): string {
+  const job = optionalParam(query, 'job')
+  const module = optionalParam(query, 'module')
+  if (job !== undefined && module !== undefined && job !== module) {
+    throw new Errors.BAD_PARAM(`job ${JSON.stringify(job)} and module ${JSON.stringify(module)} differ: module is another name for job; give one`)
+  }
+  const name = job ?? module
+  if (name === undefined) throw new Errors.BAD_PARAM('Job parameter is missing')
+  return name
+}
+
+function targetParam (query: Record<string, unknown>): string {
+  const target = optionalParam(query, 'target')
+  if (target === undefined) throw new Errors.BAD_PARAM('Target parameter is missing')
+  return target
+}
+
+/** The host[:port] a target names: itself, or the one inside a URL the job would scrape anyway (src/config/target.ts). */
+function hostPort (target: string, job: JobConfig): string {
+  try {
+    return targetOfUrl(target, job.scheme, job.metricsPath) ?? target
+  } catch (err) {
+    throw new Errors.BAD_TARGET((err as Error).message)
+  }
 }
 
 /** `debug`: absent or `false` is a normal probe, `true` a debug report; anything else is refused. */
@@ -81,14 +117,14 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
 
   app.get('/probe', { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {
     const query = request.query as Record<string, unknown>
-    const jobName = param(query, 'job')
-    const target = param(query, 'target')
+    const jobName = jobParam(query)
+    const target = targetParam(query)
     const debug = debugParam(query)
     const job = state.job(jobName)
     if (job === undefined) throw new Errors.UNKNOWN_JOB(JSON.stringify(jobName))
     request.probe = { job: jobName, target }
     // 400 or 403 before any DNS lookup or connection; what is dialled is the canonical form that was checked.
-    const dial = job.policy.admit(target)
+    const dial = job.policy.admit(hostPort(target, job.config))
     const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
 
     // The job's cap first: a job at its cap is refused for its own reason even when the gateway is full too.
@@ -128,6 +164,9 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
         metrics.probes.inc({ job: jobName, result })
         metrics.duration.observe({ job: jobName }, seconds)
         metrics.bodyBytes.inc({ job: jobName }, bytes)
+        // The target's own certificate: after a redirect the last handshake may be another host's.
+        const notAfter = record.requests.length === 1 ? record.certNotAfter : undefined
+        if (notAfter !== undefined) metrics.observeTargetCertificate(jobName, target, notAfter, 10 * job.config.scrapeInterval)
         const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result, ...(debug ? { debug } : {}) }
         if (error !== undefined) request.log.warn({ ...line, err: error.message }, 'probe failed')
         else request.log.info(line, result === 'success' ? 'probe' : 'probe canceled by the caller')
