@@ -145,7 +145,7 @@ scrape_configs:
     assert.deepEqual(await get(`job=j&module=j&target=${t1}`), { status: 200, body: 'operator_probe_up 1\n' })
     const differ = await get(`job=j&module=k&target=${t1}`)
     assert.equal(differ.status, 400)
-    assert.equal(differ.body, `SG_BAD_PARAM: job "j" and module "k" differ: module is another name for job; give one\n`)
+    assert.equal(differ.body, 'SG_BAD_PARAM: job "j" and module "k" differ: module is another name for job; give one\n')
     assert.equal((await get(`module=j&module=j&target=${t1}`)).body, 'SG_BAD_PARAM: module parameter must be given once\n')
     assert.equal((await get(`target=${t1}`)).body, 'SG_BAD_PARAM: Job parameter is missing\n')
 
