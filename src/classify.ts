@@ -63,8 +63,9 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 
 /**
  * undici's own words for a response its parser took but the client refuses:
- * a `100 Continue` it did not ask for (undici 7 sends no `Expect`, and
- * destroys the connection on one, client-h1.js onHeadersComplete), or a
+ * a `100 Continue` the interim filter handed over (malformed, or past the
+ * first 16 KiB of interim heads: src/client/interim-filter.ts; undici 7
+ * destroys the connection on any 100, client-h1.js onHeadersComplete), or a
  * response with no request on the connection.
  */
 const REFUSED_RESPONSES = new Set(['bad response', 'bad upgrade'])

@@ -1,6 +1,7 @@
 // Hostile inputs, case by case: a raw-socket target of the test's own writes
 // exactly the bytes each case needs (a body cut short in every framing, 1xx
-// before the 200, every kind of malformed response), and raw-socket callers
+// before the 200, every kind of malformed response; over TCP or TLS, kept
+// alive, through a CONNECT tunnel, or playing a forward proxy), and raw-socket callers
 // speaking HTTP/1.0 and HTTP/1.1 show how the gateway's reply ended. An
 // HTTP/1.0 reply has no end marker, so a FIN there would pass a cut body for
 // a complete one: after any failure past the first byte every caller gets a
@@ -12,53 +13,89 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
+import tls from 'node:tls'
 import zlib from 'node:zlib'
 import { startGateway, type Gateway } from './helpers/gateway.js'
 import { exposition } from './helpers/targets.js'
 import { eventually } from './helpers/eventually.js'
+import { startForwardProxy, type ForwardProxy } from './helpers/forward-proxy.js'
+import { createCa } from './helpers/pki.js'
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
 
 // --- the hostile target ---
 
-/** What the target does with one request: `first` at once; `rest` (or a FIN when undefined) once the test calls cut(). */
+/**
+ * What the target does with one request: `first` at once; `then` one piece
+ * at a time, 20 ms apart (separate reads at the gateway in practice); then
+ * the end: `rest` (or a FIN when undefined) once the test calls cut(), or a
+ * FIN at once, or, on a keep-alive target, nothing.
+ */
 interface Script {
   first: Buffer
-  /** false: end right after `first` (the whole response is in it). */
+  then?: Buffer[]
+  /** false: end right after `first` and `then` (the whole response is in them). */
   hold: boolean
   rest?: Buffer
 }
 
+interface HostileOptions {
+  /** Speak TLS (HTTP/1.1 by ALPN) with this certificate. */
+  tls?: { cert: string, key: string }
+  /** Answer every request on a connection, and never end one. */
+  keepAlive?: boolean
+}
+
 interface Hostile {
   host: string
-  /** The script for the next connection. */
+  /** The script for the next request. */
   next (script: Script): void
   /** Sends the held part (or a FIN) on every held connection. */
   cut (): void
+  /** Connections accepted so far. */
+  connections (): number
+  /** The request line of every request so far. */
+  readonly requestLines: string[]
   close (): Promise<void>
 }
 
-async function startHostile (): Promise<Hostile> {
+const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+async function startHostile (opts: HostileOptions = {}): Promise<Hostile> {
   let script: Script = { first: Buffer.alloc(0), hold: false }
   const held: Array<{ socket: net.Socket, rest: Buffer | undefined }> = []
   const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
+  const requestLines: string[] = []
+  let accepted = 0
+  const play = async (socket: net.Socket, mine: Script): Promise<void> => {
+    // A little later than at once, so the health check runs beside the case.
+    await pause(20)
+    const pieces = [mine.first, ...(mine.then ?? [])]
+    for (const [i, piece] of pieces.entries()) {
+      if (i > 0) await pause(20)
+      if (i === pieces.length - 1 && !mine.hold && opts.keepAlive !== true) socket.end(piece)
+      else socket.write(piece)
+    }
+    if (mine.hold) held.push({ socket, rest: mine.rest })
+  }
+  const serve = (socket: net.Socket): void => {
+    accepted++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => {})
-    const mine = script
-    socket.once('data', () => {
-      // A little later than at once, so the health check runs beside the case.
-      setTimeout(() => {
-        if (mine.hold) {
-          socket.write(mine.first)
-          held.push({ socket, rest: mine.rest })
-        } else {
-          socket.end(mine.first)
-        }
-      }, 20)
+    let pending = ''
+    socket.on('data', (d: Buffer) => {
+      pending += d.toString('latin1')
+      for (let at = pending.indexOf('\r\n\r\n'); at !== -1; at = pending.indexOf('\r\n\r\n')) {
+        requestLines.push(pending.slice(0, pending.indexOf('\r\n')))
+        pending = pending.slice(at + 4)
+        play(socket, script).catch(() => { socket.destroy() })
+      }
     })
-  })
+  }
+  const server = opts.tls === undefined
+    ? net.createServer(serve)
+    : tls.createServer({ ...opts.tls, ALPNProtocols: ['http/1.1'] }, serve)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
@@ -70,6 +107,8 @@ async function startHostile (): Promise<Hostile> {
         else socket.end()
       }
     },
+    connections: () => accepted,
+    requestLines,
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -177,24 +216,55 @@ function chunk (b: Buffer): Buffer {
 // --- the cases ---
 
 let hostile: Hostile
+/** Keep-alive: answers every request on a connection. */
+let keepAlive: Hostile
+/** TLS, keep-alive. */
+let secure: Hostile
+/** A CONNECT proxy in front of `secure`. */
+let proxy: ForwardProxy
 let gw: Gateway
 
+/** A name only the (hostile) forward proxy sees: the gateway never resolves it. */
+const FORWARDED = 'metrics.test:9100'
+
 before(async () => {
+  const ca = createCa()
   hostile = await startHostile()
+  keepAlive = await startHostile({ keepAlive: true })
+  secure = await startHostile({ tls: ca.issue({ cn: 'hostile' }), keepAlive: true })
+  proxy = await startForwardProxy()
   gw = await startGateway(`
 scrape_configs:
   - job_name: h
     static_configs:
       - targets: ['${hostile.host}']
+  - job_name: keepalive
+    static_configs:
+      - targets: ['${keepAlive.host}']
+  - job_name: tls
+    scheme: https
+    tls_config: { ca_file: '${ca.certFile}' }
+    static_configs:
+      - targets: ['${secure.host}']
+  - job_name: tunnel
+    scheme: https
+    tls_config: { ca_file: '${ca.certFile}' }
+    proxy_url: ${proxy.url}
+    static_configs:
+      - targets: ['${secure.host}']
+  - job_name: forward
+    proxy_url: http://${hostile.host}
+    static_configs:
+      - targets: ['${FORWARDED}']
 `)
 })
 
 after(async () => {
-  await hostile.close()
   await gw.close()
+  await Promise.all([hostile.close(), keepAlive.close(), secure.close(), proxy.close()])
 })
 
-const probePath = (): string => `/probe?job=h&target=${encodeURIComponent(hostile.host)}`
+const probePath = (job = 'h', target = hostile.host): string => `/probe?job=${job}&target=${encodeURIComponent(target)}`
 
 /** Runs `run` while /-/healthy is asked; asserts the health check answered 200 within 100 ms. */
 async function withHealthCheck<T> (run: () => Promise<T>): Promise<T> {
@@ -211,12 +281,12 @@ async function withHealthCheck<T> (run: () => Promise<T>): Promise<T> {
   return result
 }
 
-/** The one-line error body of a probe failure, as the gateway words it. */
-function assertProbeError (seen: Seen, status: number, code: string): string {
+/** The one-line error body of a probe failure (of job h, unless named), as the gateway words it. */
+function assertProbeError (seen: Seen, status: number, code: string, job = 'h', target = hostile.host): string {
   const text = seen.raw.toString()
   assert.equal(seen.status, status, `status (body: ${JSON.stringify(text)})`)
   assert.equal(seen.headers['content-type'], 'text/plain; charset=utf-8')
-  const tail = ` [job="h" target=${JSON.stringify(hostile.host)}]\n`
+  const tail = ` [job="${job}" target=${JSON.stringify(target)}]\n`
   assert.ok(text.startsWith(`${code}: `), `expected ${code}, got ${JSON.stringify(text)}`)
   assert.ok(text.endsWith(tail), `expected the job/target tail, got ${JSON.stringify(text)}`)
   assert.equal(text.split('\n').length, 2, 'one line')
@@ -335,14 +405,100 @@ describe('interim responses before the 200', () => {
     })
   }
 
-  test('100 Continue, which undici 7 refuses (no Expect was sent), is a 502 SG_UPSTREAM_PROTOCOL', async () => {
-    // undici 7.30's client-h1.js onHeadersComplete destroys the connection on
-    // any 100 ('bad response'); only a connection-level filter below undici
-    // could skip it as Go does. Pinned so that an undici that skips it shows here.
-    hostile.next({ first: Buffer.concat([response('100 Continue', {}), final]), hold: false })
+  // undici 7 destroys the connection on any 100 (client-h1.js onHeadersComplete:
+  // it sent no Expect); the gateway's connections drop a 100 head before
+  // undici reads it (src/client/interim-filter.ts), as Go's client skips one.
+  const CONTINUE = response('100 Continue', { 'X-Interim': 'yes' })
+
+  /** A 200 relayed whole, and nothing of the interim responses: one status line, none of their headers. */
+  function assertFinal (seen: Seen): void {
+    assert.equal(seen.status, 200, seen.head)
+    assert.equal(seen.end, 'fin')
+    assert.equal(seen.head.match(/^HTTP\/1\.[01] /gm)?.length, 1, 'one status line')
+    assert.equal(seen.headers['x-interim'], undefined, "the interim response's headers are not relayed")
+    assert.equal(seen.headers['content-type'], TEXT)
+    assert.ok(body(seen).equals(TEXT_BODY))
+  }
+
+  for (const version of CALLERS) {
+    test(`100 Continue is skipped: the 200 is relayed, body intact (HTTP/${version} caller)`, async () => {
+      hostile.next({ first: Buffer.concat([CONTINUE, final]), hold: false })
+      assertFinal(await withHealthCheck(async () => rawGet(gw, probePath(), version)))
+    })
+  }
+
+  test('a 100 split across reads, then the 200 in pieces: skipped', async () => {
+    hostile.next({ first: CONTINUE.subarray(0, 11), then: [CONTINUE.subarray(11), final.subarray(0, 30), final.subarray(30)], hold: false })
+    assertFinal(await withHealthCheck(async () => rawGet(gw, probePath(), '1.1')))
+  })
+
+  test('two 100s with a 103 between them: all skipped', async () => {
+    const hints = response('103 Early Hints', { Link: '</style.css>; rel=preload; as=style' })
+    hostile.next({ first: CONTINUE, then: [Buffer.concat([hints, CONTINUE]), final], hold: false })
+    const seen = await withHealthCheck(async () => rawGet(gw, probePath(), '1.0'))
+    assertFinal(seen)
+    assert.equal(seen.headers.link, undefined)
+  })
+
+  test('a 100 and then the connection closing: the target closed before it answered, 502 SG_UPSTREAM_CONNECT', async () => {
+    hostile.next({ first: CONTINUE, hold: false })
     const seen = await withHealthCheck(async () => rawGet(gw, probePath(), '1.1'))
-    const reason = assertProbeError(seen, 502, 'SG_UPSTREAM_PROTOCOL')
-    assert.equal(reason, 'malformed response: bad response (UND_ERR_SOCKET)')
+    assert.equal(assertProbeError(seen, 502, 'SG_UPSTREAM_CONNECT'), 'other side closed (UND_ERR_SOCKET)')
+  })
+
+  for (const status of ['1000 Continue', '100x Continue']) {
+    test(`HTTP/1.1 ${status} is no 100: undici's parser refuses it, 502 SG_UPSTREAM_PROTOCOL`, async () => {
+      hostile.next({ first: Buffer.concat([response(status, {}), final]), hold: false })
+      const seen = await withHealthCheck(async () => rawGet(gw, probePath(), '1.1'))
+      assert.equal(assertProbeError(seen, 502, 'SG_UPSTREAM_PROTOCOL'),
+        'malformed response: Response does not match the HTTP/1.1 protocol (Invalid response status)')
+    })
+  }
+
+  test('101 Switching Protocols is not skipped: undici refuses the upgrade nobody asked for, 502 SG_UPSTREAM_PROTOCOL', async () => {
+    hostile.next({ first: Buffer.concat([response('101 Switching Protocols', { Upgrade: 'h2c', Connection: 'Upgrade' }), final]), hold: false })
+    const seen = await withHealthCheck(async () => rawGet(gw, probePath(), '1.1'))
+    assert.equal(assertProbeError(seen, 502, 'SG_UPSTREAM_PROTOCOL'), 'malformed response: bad upgrade (UND_ERR_SOCKET)')
+  })
+
+  test('100s past the first 16 KiB of a response reach undici, which refuses them: 502 SG_UPSTREAM_PROTOCOL', async () => {
+    const padded = response('100 Continue', { 'X-Pad': 'a'.repeat(1000) })
+    hostile.next({ first: Buffer.concat([...Array.from({ length: 20 }, () => padded), final]), hold: false })
+    const seen = await withHealthCheck(async () => rawGet(gw, probePath(), '1.1'))
+    assert.equal(assertProbeError(seen, 502, 'SG_UPSTREAM_PROTOCOL'), 'malformed response: bad response (UND_ERR_SOCKET)')
+  })
+
+  test('keep-alive: a second probe on the same connection has its 100 skipped too', async () => {
+    const before = keepAlive.connections()
+    for (const version of CALLERS) {
+      keepAlive.next({ first: CONTINUE, then: [final], hold: false })
+      assertFinal(await withHealthCheck(async () => rawGet(gw, probePath('keepalive', keepAlive.host), version)))
+    }
+    assert.equal(keepAlive.connections(), before + 1, 'both probes on one connection')
+  })
+
+  test('a TLS target: the 100 is skipped, on a new connection and on the reused one', async () => {
+    const before = secure.connections()
+    for (const version of CALLERS) {
+      secure.next({ first: CONTINUE.subarray(0, 7), then: [Buffer.concat([CONTINUE.subarray(7), final])], hold: false })
+      assertFinal(await withHealthCheck(async () => rawGet(gw, probePath('tls', secure.host), version)))
+    }
+    assert.equal(secure.connections(), before + 1)
+  })
+
+  test('a TLS target through a CONNECT tunnel: the 100 is skipped inside the tunnel', async () => {
+    const connects = proxy.connects.length
+    secure.next({ first: Buffer.concat([CONTINUE, final]), hold: false })
+    assertFinal(await withHealthCheck(async () => rawGet(gw, probePath('tunnel', secure.host), '1.1')))
+    assert.equal(proxy.connects.length, connects + 1, 'the probe went through the tunnel')
+  })
+
+  test('a 100 relayed by a forward proxy is skipped on the connection to the proxy', async () => {
+    // The hostile target plays the proxy: it answers the forwarded request itself.
+    const requests = hostile.requestLines.length
+    hostile.next({ first: CONTINUE, then: [final], hold: false })
+    assertFinal(await withHealthCheck(async () => rawGet(gw, probePath('forward', FORWARDED), '1.1')))
+    assert.deepEqual(hostile.requestLines.slice(requests), [`GET http://${FORWARDED}/metrics HTTP/1.1`], 'forwarded with an absolute URI')
   })
 })
 

@@ -2,7 +2,9 @@
 // on the way to the target (refused, TLS with an https proxy, a CONNECT
 // answered with anything but 200) is an SG_PROXY error that names the proxy,
 // password hidden. What happens inside the tunnel (the target's own TLS) stays
-// the target's, classified as for a direct connection.
+// the target's, classified as for a direct connection. A forwarded request's
+// response is read from the proxy's connection, so a `100 Continue` the proxy
+// relays is skipped there, as on a direct one (src/client/interim-filter.ts).
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { buildConnector, type Pool } from 'undici'
@@ -10,6 +12,7 @@ import { classify } from '../../src/classify.js'
 import { Errors } from '../../src/errors.js'
 import type { ConnectOptions } from '../../src/client/feature.js'
 import { attemptOf, bindConnection, ConnectionFacts, withAttempt } from '../../src/client/connection-facts.js'
+import { skipContinue } from '../../src/client/interim-filter.js'
 import type { ProxyUrl } from './url.js'
 
 /** A bound on the proxy's answer to CONNECT; the probe's deadline cannot reach a connector. */
@@ -56,7 +59,7 @@ export function proxyConnector (proxy: ProxyUrl, tls: ConnectOptions): buildConn
       } else {
         facts.readyAt = performance.now()
         bindConnection(socket as Socket, facts)
-        callback(null, socket as Socket)
+        callback(null, skipContinue(socket as Socket))
       }
     })
   }

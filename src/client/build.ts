@@ -4,15 +4,17 @@
 // options reloadable (TLS files), the base dispatcher is rebuilt on a change.
 // A job's target policy is enforced here for every connection, whichever
 // feature built the connector: the connector the base dispatcher gets dials
-// only addresses the policy checked (pinned-connect.ts). Every client's
-// innermost layer tells a probe's record what each request sent
-// (record-layer.ts).
+// only addresses the policy checked (pinned-connect.ts), and every HTTP/1.x
+// connection it hands over skips a target's `100 Continue` (interim-filter.ts).
+// Every client's innermost layer tells a probe's record what each request
+// sent (record-layer.ts).
 import { Agent, buildConnector, type Dispatcher } from 'undici'
 import type { JobConfig } from '../config/types.js'
 import type { TargetPolicy } from '../policy/target-policy.js'
 import type { ClientBuilder, ClientFeature, ConnectOptions, ConnectReloader, Connector, DispatcherOptions, Interceptor } from './feature.js'
 import { ReloadingDispatcher } from './reloading.js'
 import { pinnedConnector } from './pinned-connect.js'
+import { skippingContinue } from './interim-filter.js'
 import { recordLayer } from './record-layer.js'
 
 /**
@@ -77,7 +79,9 @@ export async function buildClient (job: ClientSpec): Promise<JobClient> {
     return factory({
       connect: options,
       allowH2,
-      connector: policy === undefined ? connector : pinnedConnector(connector, policy),
+      // Outermost, so it sees the connection undici reads: inside a CONNECT
+      // tunnel too (the proxy's dispatcher opens the target's TLS with it).
+      connector: skippingContinue(policy === undefined ? connector : pinnedConnector(connector, policy)),
       viaProxy,
     })
   }

@@ -80,6 +80,10 @@ export interface DispatcherOptions {
    * (plugins/tls/errors.ts); prefer it to building one from `connect`. It
    * also enforces the job's target policy for the address it dials
    * (src/client/pinned-connect.ts): open every target connection with it.
+   * Its HTTP/1.x connections skip a target's `100 Continue`
+   * (src/client/interim-filter.ts, which needs undici's default pipelining
+   * of 1); a connection a dispatcher opens itself and reads responses from
+   * (to a forward proxy) gets the same with skipContinue.
    */
   connector: Connector
   /**
