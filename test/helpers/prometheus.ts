@@ -11,6 +11,11 @@ import { ready, spawnDaemon } from './daemon.js'
 /** The binary, or undefined when none is installed (CI installs Debian's: apt-get install prometheus). */
 export const PROMETHEUS_BIN: string | undefined = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => fs.existsSync(p))
 
+/** Why an e2e test is skipped: on a developer machine without Prometheus only, never in CI (CI=true), where a missing binary must fail. */
+export const PROMETHEUS_SKIP: string | undefined = PROMETHEUS_BIN === undefined && process.env.CI !== 'true'
+  ? 'no prometheus binary at /usr/bin/prometheus (apt-get install prometheus; CI installs it)'
+  : undefined
+
 export interface Sample {
   metric: Record<string, string>
   value: number
