@@ -28,7 +28,8 @@ export const Errors = {
   OVERLOADED: createError('SG_OVERLOADED', 'the gateway is overloaded, retry later', 503),
   // Which cap was hit (the gateway's, or a job's) is in the arguments: `256 probes` / `64 probes of job "J"`, then the flag or key.
   TOO_MANY_PROBES: createError('SG_TOO_MANY_PROBES', '%s are already in flight (%s), retry later', 503),
-  NOT_FOUND: createError('SG_NOT_FOUND', 'no route %s; try /probe?job=JOB&target=HOST:PORT', 404),
+  // No such route, or a /reports/ID the status page no longer keeps: the caller words which.
+  NOT_FOUND: createError('SG_NOT_FOUND', '%s', 404),
   // The method, the route, and the methods it takes: `POST is not allowed on /probe; use GET`.
   METHOD_NOT_ALLOWED: createError('SG_METHOD_NOT_ALLOWED', '%s is not allowed on %s; use %s', 405),
 

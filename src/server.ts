@@ -23,6 +23,8 @@ import { GatewayState } from './state.js'
 import { probeRoute } from './routes/probe.js'
 import { opsRoutes } from './routes/ops.js'
 import { sdRoute } from './routes/sd.js'
+import { statusRoutes } from './routes/status.js'
+import { RecentProbes } from './recent-probes.js'
 
 export interface ServerOptions {
   /** The gateway config file (Prometheus scrape_configs shape). */
@@ -119,7 +121,7 @@ async function build (options: ServerOptions, level: string | false, destination
     return reply.code(status).type('text/plain; charset=utf-8').send(`${code}: ${oneLine(err.message)}${where}\n`)
   })
   app.setNotFoundHandler((request) => {
-    throw new Errors.NOT_FOUND(`${request.method} ${request.url.split('?')[0]}`)
+    throw new Errors.NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}; try /probe?job=JOB&target=HOST:PORT`)
   })
 
   // Inbound first: nobody the web config refuses gets as far as the overload guard or a route.
@@ -175,15 +177,19 @@ async function build (options: ServerOptions, level: string | false, destination
   }
   app.decorate('reloadConfig', reload)
 
+  // The last probes, for the status page and their debug reports.
+  const recent = new RecentProbes()
   await app.register(probeRoute, {
     state,
     metrics,
+    recent,
     timeoutOffsetMs: (options.timeoutOffsetSeconds ?? 0.5) * 1000,
     maxConcurrentProbes: options.maxConcurrentProbes ?? 256,
     maxConcurrentProbesPerJob: options.maxConcurrentProbesPerJob ?? 64,
   })
   await app.register(opsRoutes, { state, metrics, reload })
   await app.register(sdRoute, { state, externalUrl: options.externalUrl })
+  await app.register(statusRoutes, { state, metrics, recent })
   const watch = options.configWatch === true ? new ConfigWatch({ file: options.configFile, loaded: loadedHash, reload, log: app.log }) : undefined
   app.addHook('onClose', async () => {
     // A reload the watch started finishes before the jobs are closed.

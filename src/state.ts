@@ -11,6 +11,14 @@ import type { GatewayConfig } from './config/types.js'
 import type { ClientFeature } from './client/feature.js'
 import { compileJob, type CompiledJob } from './scrape/job.js'
 
+/** How the last load or reload of the config file ended. */
+export interface LoadOutcome {
+  /** ms since the epoch. */
+  readonly at: number
+  /** Why it was refused (a config error: file:line, never a secret's value); undefined when it succeeded. */
+  readonly error: string | undefined
+}
+
 export class GatewayState {
   #config: GatewayConfig<ClientFeature> | undefined
   #jobs = new Map<string, CompiledJob>()
@@ -19,6 +27,9 @@ export class GatewayState {
   #loading: Promise<void> = Promise.resolve()
   /** Old jobs' clients still closing after a reload (their probes in flight finish first). */
   #retiring = new Set<Promise<void>>()
+  #lastLoad: LoadOutcome | undefined
+  /** When the config that serves was loaded (ms since the epoch). */
+  #loadedAt: number | undefined
 
   constructor (
     readonly file: string,
@@ -37,7 +48,16 @@ export class GatewayState {
 
   /** Loads and compiles the config file, then swaps it in. Throws (keeping the old state) on any error. */
   load (): Promise<void> {
-    const run = this.#loading.then(async () => { await this.#load() })
+    const run = this.#loading.then(async () => {
+      try {
+        await this.#load()
+      } catch (err) {
+        this.#lastLoad = { at: Date.now(), error: (err as Error).message }
+        throw err
+      }
+      this.#loadedAt = Date.now()
+      this.#lastLoad = { at: this.#loadedAt, error: undefined }
+    })
     this.#loading = run.catch(() => {})
     return run
   }
@@ -73,6 +93,16 @@ export class GatewayState {
       .catch((err: Error) => { this.log.warn({ err: err.message }, 'closing the previous configuration\'s clients failed') })
       .finally(() => { this.#retiring.delete(closing) })
     this.#retiring.add(closing)
+  }
+
+  /** The last load or reload (SIGHUP, /-/reload, --config.watch): when, and whether it was refused and why. */
+  get lastLoad (): LoadOutcome | undefined {
+    return this.#lastLoad
+  }
+
+  /** When the config that serves was loaded (ms since the epoch); after a refused reload, earlier than lastLoad. */
+  get loadedAt (): number | undefined {
+    return this.#loadedAt
   }
 
   /** What the loaded config allows that an operator should hear about (--config.check prints these). */

@@ -252,7 +252,7 @@ describe('basic auth', () => {
       const seen = await call(`${gw.url}/-/healthy`, { method })
       assert.equal(seen.status, 200, method)
     }
-    for (const url of ['/-/ready', '/metrics', '/config', '/sd', '/probe?job=plain&target=x', '/no-such-route', '/-/healthy/', '/-/healthyx']) {
+    for (const url of ['/', '/reports/0-1', '/-/ready', '/metrics', '/config', '/sd', '/probe?job=plain&target=x', '/no-such-route', '/-/healthy/', '/-/healthyx']) {
       assert.equal((await call(`${gw.url}${url}`)).status, 401, url)
     }
     assert.equal((await call(`${gw.url}/-/reload`, { method: 'POST' })).status, 401)

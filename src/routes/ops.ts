@@ -4,15 +4,13 @@ import type { GatewayState } from '../state.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { describeConfig, describeConfigYaml } from '../config/describe.js'
 import { Errors } from '../errors.js'
+import { refuseOtherMethods } from './methods.js'
 
 export interface OpsRouteOptions {
   state: GatewayState
   metrics: GatewayMetrics
   reload: () => Promise<void>
 }
-
-/** Every method but the two that reload is refused on /-/reload. */
-const RELOAD_REFUSED_METHODS = ['GET', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS']
 
 export async function opsRoutes (app: FastifyInstance, { state, metrics, reload }: OpsRouteOptions): Promise<void> {
   app.get('/metrics', async (_request, reply) => {
@@ -23,15 +21,7 @@ export async function opsRoutes (app: FastifyInstance, { state, metrics, reload 
   app.get('/-/ready', async (_request, reply) => reply.type('text/plain').send('scrape-gateway is Ready.\n'))
   // Prometheus answers reload on POST and PUT, and a GET with 405 (a link
   // followed, a probe pointed at the wrong path must not reload anything).
-  app.route({
-    method: RELOAD_REFUSED_METHODS,
-    url: '/-/reload',
-    exposeHeadRoute: false,
-    handler: async (request, reply) => {
-      reply.header('allow', 'POST, PUT')
-      throw new Errors.METHOD_NOT_ALLOWED(request.method, '/-/reload', 'POST or PUT')
-    },
-  })
+  refuseOtherMethods(app, '/-/reload', ['POST', 'PUT'])
   app.route({
     method: ['POST', 'PUT'],
     url: '/-/reload',

@@ -18,6 +18,8 @@ import { Probe } from '../scrape/probe.js'
 import { renderReport } from '../report/text.js'
 import { acceptsGzip } from '../scrape/accept-encoding.js'
 import { effectiveTimeout, TIMEOUT_HEADER } from '../scrape/timeout.js'
+import type { RecentProbes } from '../recent-probes.js'
+import { refuseOtherMethods } from './methods.js'
 
 export interface ProbeRouteOptions {
   state: GatewayState
@@ -31,10 +33,9 @@ export interface ProbeRouteOptions {
    * below the global cap, so one job's hanging targets cannot take every slot.
    */
   maxConcurrentProbesPerJob: number
+  /** Where each finished probe's record goes, for the status page (debug ones too: they are probes, counted as any other). */
+  recent: RecentProbes
 }
-
-/** Every method but GET is refused on /probe; HEAD too, since answering it would mean a full scrape. */
-const REFUSED_METHODS = ['HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,7 +97,7 @@ function headerString (v: string | string[] | undefined): string | undefined {
 }
 
 export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions): Promise<void> {
-  const { state, metrics, timeoutOffsetMs, maxConcurrentProbes, maxConcurrentProbesPerJob } = opts
+  const { state, metrics, timeoutOffsetMs, maxConcurrentProbes, maxConcurrentProbesPerJob, recent } = opts
   let inFlight = 0
   // Keyed by job name, not held in the compiled job: a probe started before a
   // reload still holds its sockets after it, so it keeps counting against the
@@ -106,14 +107,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
 
   // Fastify would answer HEAD by running the GET handler (a full authenticated
   // scrape, the caller held until the body ends): refuse it like the other methods.
-  app.route({
-    method: REFUSED_METHODS,
-    url: '/probe',
-    handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('allow', 'GET')
-      throw new Errors.METHOD_NOT_ALLOWED(request.method, '/probe', 'GET')
-    },
-  })
+  refuseOtherMethods(app, '/probe', ['GET'])
 
   app.get('/probe', { exposeHeadRoute: false }, async (request: FastifyRequest, reply: FastifyReply) => {
     const query = request.query as Record<string, unknown>
@@ -170,6 +164,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
         const line = { job: jobName, target, status: reply.statusCode, durationMs: Math.round(seconds * 1000), bytes, result, ...(debug ? { debug } : {}) }
         if (error !== undefined) request.log.warn({ ...line, err: error.message }, 'probe failed')
         else request.log.info(line, result === 'success' ? 'probe' : 'probe canceled by the caller')
+        recent.add(record)
       })
     })
 
