@@ -113,7 +113,7 @@ scrape_configs:
     scheme: https
     bearer_token: ${TOKEN}
     tls_config: { ca_file: ${ca.certFile} }
-    static_configs: [{ targets: ['localhost:${h2.port}', '${untrusted.host}'] }]
+    static_configs: [{ targets: ['localhost:${h2.port}', '${untrusted.host}', '127.0.0.1:${down}'] }]
   - job_name: plain
     static_configs: [{ targets: ['${plain.host}', '${gzipped.host}', '127.0.0.1:${down}'] }]
   - job_name: proxied
@@ -213,6 +213,13 @@ scrape_configs:
     assert.equal(line(text, 'Dialled:'), `Dialled: 127.0.0.1:${down}`)
     assert.equal(line(text, 'Connect:'), 'Connect: did not finish')
     assert.equal(line(text, 'Response:'), 'Response: none')
+  })
+
+  it('a refused port on an https job: no TLS section beyond saying no handshake began', async () => {
+    const { text } = await report('secure', `127.0.0.1:${down}`)
+    assert.equal(line(text, 'Failed in:'), `Failed in: connecting to 127.0.0.1:${down}`)
+    assert.equal(line(text, 'TLS:'), 'TLS: not started (no TCP connection)')
+    assert.ok(!/^\s*(Version|Certificate chain):/m.test(text), text)
   })
 
   it('a wrong CA: the chain the target presented, and the verification failure named', async () => {

@@ -167,6 +167,8 @@ function tlsLines (c: ConnectionFacts | undefined, now: Date): string[] {
   const t = c?.tls
   if (t === undefined) return []
   const finished = t.protocol !== undefined
+  // A refused or timed-out connect on an https job: no handshake began, so there is nothing to show.
+  if (!finished && c?.tcpAt === undefined && t.peer === undefined) return ['TLS: not started (no TCP connection)']
   const out = ['TLS:']
   out.push(`  Version: ${t.protocol ?? 'none (the handshake did not finish)'}`)
   if (finished) {
