@@ -202,6 +202,9 @@ export class Probe implements Dispatcher.DispatchHandler {
 
   /** The caller went away: stop the upstream request, whatever stage it is in. */
   cancel (): void {
+    // Called at every reply's close: a probe already over has nothing to
+    // cancel, and building the Error (its stack) is most of a cancel's cost.
+    if (this.#over) return
     // What the abort makes undici report is the caller's doing, not the
     // target's: the outcome is a cancellation, not an upstream error.
     this.#stop(new Error('the caller closed the connection'), 'canceled')
