@@ -70,3 +70,8 @@ export function isCoded (err: unknown): err is CodedError & { statusCode: number
 
 /** Every code the gateway can answer with, for docs and the uniqueness test. */
 export const ALL_CODES: readonly string[] = Object.values(Errors).map((E) => E().code)
+
+/** A message on one line, as every error reply, log line and report line shows it. */
+export function oneLine (s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim()
+}

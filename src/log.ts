@@ -64,6 +64,18 @@ export const RECORD_OPTIONS = {
   formatters: { level: (label: string) => ({ level: label.toUpperCase() }) },
 } satisfies LoggerOptions
 
+// Secrets never reach the log, whatever a log call is handed.
+const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]',
+  'headers.authorization', 'headers.cookie', 'headers["proxy-authorization"]',
+]
+
+/** The gateway's pino options: the promslog record, redaction, and the batching destination; false without one (tests). */
+export function loggerOptions (level: string | false, destination: LogDestination | undefined): LoggerOptions & { stream: Destination } | false {
+  if (level === false || destination === undefined) return false
+  return { ...RECORD_OPTIONS, level, redact: { paths: REDACT, censor: '<secret>' }, stream: destination.stream }
+}
+
 /** pino sets `lastLevel` on a destination that asks for it (pino.metadata) before each write. */
 interface Destination {
   readonly [key: symbol]: boolean

@@ -44,8 +44,7 @@ export function parseListenAddress (addr: string): { host: string, port: number 
  * ::ffff:a.b.c.d). A kernel without IPv6 refuses `::`, and then 0.0.0.0 is
  * every address there is.
  */
-async function listen (server: FastifyInstance, addr: string): Promise<void> {
-  const { host, port } = parseListenAddress(addr)
+async function listen (server: FastifyInstance, { host, port }: { host: string, port: number }): Promise<void> {
   if (host !== '') {
     await server.listen({ host, port })
     return
@@ -121,7 +120,7 @@ async function main (): Promise<number> {
 
   const [listenAddress = DEFAULT_LISTEN, ...more] = values['web.listen-address']
   if (more.length > 0) throw new Error(`--web.listen-address given ${more.length + 1} times: the gateway listens on one address`)
-  parseListenAddress(listenAddress) // a bad address is a flag error, found before the config loads
+  const listenOn = parseListenAddress(listenAddress) // a bad address is a flag error, found before the config loads
   let app
   try {
     app = await buildServer({
@@ -147,7 +146,7 @@ async function main (): Promise<number> {
       server.close().then(() => process.exit(0), () => process.exit(1))
     })
   }
-  await listen(server, listenAddress)
+  await listen(server, listenOn)
   server.log.info({
     version: VERSION,
     address: listening(server),

@@ -9,7 +9,7 @@
 import http from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Errors, type CodedError } from './errors.js'
+import { Errors, oneLine, type CodedError } from './errors.js'
 
 type ConnectionError = Error & { code?: string }
 
@@ -38,9 +38,9 @@ function parserWords (err: ConnectionError): string {
   return err.code !== undefined && !lower.includes(err.code) ? `${lower} (${err.code})` : lower
 }
 
-/** The one-line body every error reply carries. */
-export function errorBody (err: CodedError): string {
-  return `${err.code}: ${err.message.replace(/\s*\n\s*/g, ' ').trim()}\n`
+/** The one-line body every error reply carries: `CODE: message`, and where (a probe's job and target) when known. */
+export function errorBody (code: string, message: string, where = ''): string {
+  return `${code}: ${oneLine(message)}${where}\n`
 }
 
 /** Fastify's clientErrorHandler: answers on the raw socket, then closes it. */
@@ -48,7 +48,7 @@ export function clientErrorHandler (err: ConnectionError, socket: Socket): void 
   const coded = socket.destroyed ? undefined : parserError(err)
   if (coded === undefined) return
   const status = coded.statusCode ?? 400
-  const body = errorBody(coded)
+  const body = errorBody(coded.code, coded.message)
   // Only a socket that can still take bytes gets them; it is closed either way (node and Fastify do both).
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n` +
@@ -63,7 +63,7 @@ export function clientErrorHandler (err: ConnectionError, socket: Socket): void 
 export function frameworkErrors (err: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
   if (err.code === 'FST_ERR_BAD_URL') {
     const coded = new Errors.BAD_REQUEST(err.message)
-    void reply.code(coded.statusCode ?? 400).type('text/plain; charset=utf-8').send(errorBody(coded))
+    void reply.code(coded.statusCode ?? 400).type('text/plain; charset=utf-8').send(errorBody(coded.code, coded.message))
     return
   }
   void reply.send(err)

@@ -2,7 +2,7 @@
 // config and every route registered. It never listens: main.ts does, tests use
 // port 0 or inject().
 import type http from 'node:http'
-import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import underPressure from '@fastify/under-pressure'
 import clientRegistry from '../plugins/client-registry.js'
 import auth from '../plugins/auth.js'
@@ -14,9 +14,9 @@ import proxy from '../plugins/proxy.js'
 import redirects from '../plugins/redirects.js'
 import headers from '../plugins/headers.js'
 import web, { loadWebConfig } from '../plugins/web.js'
-import { Errors, isCoded } from './errors.js'
-import { clientErrorHandler, frameworkErrors } from './server-errors.js'
-import { logDestination, RECORD_OPTIONS, type LogDestination, type LogFormat } from './log.js'
+import { Errors, isCoded, oneLine } from './errors.js'
+import { clientErrorHandler, errorBody, frameworkErrors } from './server-errors.js'
+import { logDestination, loggerOptions, type LogDestination, type LogFormat } from './log.js'
 import { ConfigWatch, contentHash } from './config-watch.js'
 import { GatewayMetrics } from './metrics.js'
 import { GatewayState } from './state.js'
@@ -65,21 +65,6 @@ declare module 'fastify' {
   }
 }
 
-// Secrets never reach the log, whatever a log call is handed.
-const REDACT = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]',
-  'headers.authorization', 'headers.cookie', 'headers["proxy-authorization"]',
-]
-
-function loggerOptions (level: string | false, destination: LogDestination | undefined): FastifyServerOptions['logger'] {
-  if (level === false || destination === undefined) return false
-  return { ...RECORD_OPTIONS, level, redact: { paths: REDACT, censor: '<secret>' }, stream: destination.stream }
-}
-
-function oneLine (s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim()
-}
-
 export async function buildServer (options: ServerOptions): Promise<FastifyInstance> {
   const level = options.logLevel ?? 'info'
   const destination = level === false ? undefined : logDestination(options.logFd, options.logFormat)
@@ -118,7 +103,7 @@ async function build (options: ServerOptions, level: string | false, destination
     else if (request.probe === undefined) request.log.info({ code, url: request.url, status }, oneLine(err.message))
     reply.removeHeader('content-encoding')
     reply.removeHeader('content-length')
-    return reply.code(status).type('text/plain; charset=utf-8').send(`${code}: ${oneLine(err.message)}${where}\n`)
+    return reply.code(status).type('text/plain; charset=utf-8').send(errorBody(code, err.message, where))
   })
   app.setNotFoundHandler((request) => {
     throw new Errors.NOT_FOUND(`no route ${request.method} ${request.url.split('?')[0]}; try /probe?job=JOB&target=HOST:PORT`)

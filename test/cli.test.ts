@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import bcrypt from 'bcryptjs'
 import { writeConfig } from './helpers/gateway.js'
+import { alive } from './helpers/daemon.js'
 import { metricsHandler, refusedPort, startHttpTarget } from './helpers/targets.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -100,16 +101,6 @@ function childrenOf (ppid: number): Array<{ pid: number, cmdline: string }> {
       return [] // gone meanwhile
     }
   })
-}
-
-/** Whether the process is alive: not gone, and not a zombie waiting to be reaped. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 async function probe (url: string, job: string, target: string): Promise<{ status: number, body: string }> {

@@ -19,6 +19,7 @@ import type { Phase, ProbeRecord, SentRequest } from '../client/record.js'
 import { canonicalHeaderKey } from '../client/headers.js'
 import { hideSecrets, SECRET_PLACEHOLDER } from '../client/secret.js'
 import { formatSeconds } from '../go-format.js'
+import { oneLine } from '../errors.js'
 
 const DAY_MS = 86_400_000
 
@@ -29,10 +30,6 @@ const SECRET_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2'])
 function clean (s: string): string {
   // eslint-disable-next-line no-control-regex -- escaping control characters is the point
   return s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-}
-
-function oneLine (s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim()
 }
 
 function ms (n: number): string {

@@ -119,7 +119,8 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     request.probe = { job: jobName, target }
     // 400 or 403 before any DNS lookup or connection; what is dialled is the canonical form that was checked.
     const dial = job.policy.admit(hostPort(target, job.config))
-    const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, request.headers[TIMEOUT_HEADER], timeoutOffsetMs)
+    const timeoutHeader = headerString(request.headers[TIMEOUT_HEADER])
+    const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, timeoutHeader, timeoutOffsetMs)
 
     // The job's cap first: a job at its cap is refused for its own reason even when the gateway is full too.
     const jobCap = job.config.maxConcurrentProbes ?? maxConcurrentProbesPerJob
@@ -135,7 +136,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     }
     const probe = new Probe(job, dial, timeoutMs, {
       sent: target,
-      timeout: { jobMs: job.config.scrapeTimeout, header: headerString(request.headers[TIMEOUT_HEADER]), offsetMs: timeoutOffsetMs },
+      timeout: { jobMs: job.config.scrapeTimeout, header: timeoutHeader, offsetMs: timeoutOffsetMs },
       debug,
     })
     const started = process.hrtime.bigint()

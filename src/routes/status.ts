@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ClientFeature } from '../client/feature.js'
 import type { JobConfig } from '../config/types.js'
 import { formatDuration } from '../config/duration.js'
-import { Errors } from '../errors.js'
+import { Errors, oneLine } from '../errors.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { RecentProbe, RecentProbes } from '../recent-probes.js'
 import type { GatewayState } from '../state.js'
@@ -92,10 +92,6 @@ function size (bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-}
-
-function oneLine (s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim()
 }
 
 /** The job's way to authenticate: the member of the auth slot it uses (basic_auth, authorization, oauth2, or a plugin's). */

@@ -5,9 +5,8 @@ import { Errors } from '../errors.js'
 
 export const TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds'
 
-export function effectiveTimeout (jobTimeoutMs: number, header: string | string[] | undefined, offsetMs: number): number {
-  if (header === undefined || header === '') return jobTimeoutMs
-  const raw = Array.isArray(header) ? header[0] ?? '' : header
+export function effectiveTimeout (jobTimeoutMs: number, raw: string | undefined, offsetMs: number): number {
+  if (raw === undefined || raw === '') return jobTimeoutMs
   const seconds = Number(raw.trim())
   if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
     throw new Errors.BAD_TIMEOUT_HEADER(`strconv.ParseFloat: parsing "${raw}": invalid syntax`)

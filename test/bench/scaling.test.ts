@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { eventually } from '../helpers/eventually.js'
+import { alive } from '../helpers/daemon.js'
 import { createCa } from '../helpers/pki.js'
 import { PRODUCTION_NODE_ARGS, startGatewayProcess, writeGatewayConfig, type GatewayProcess, type PortSharing } from './gateway.js'
 import { countLogLines, logKey } from './logs.js'
@@ -36,16 +37,6 @@ async function start (processes: number, sharing: PortSharing, config = configFi
   const g = await startGatewayProcess({ repoRoot: REPO_ROOT, configFile: config, dir: work, kind: 'floor', node: process.execPath, processes, sharing })
   started.push(g)
   return g
-}
-
-/** Running, not a zombie waiting for a parent that no longer reaps it. */
-function alive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 function cmdline (pid: number): string[] {

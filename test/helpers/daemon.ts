@@ -69,3 +69,13 @@ export function spawnDaemon (bin: string, args: readonly string[], dir: string):
   }
   return { child, close, ...watch(child) }
 }
+
+/** Whether the process is alive: not gone, and not a zombie waiting for a parent that no longer reaps it. */
+export function alive (pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
