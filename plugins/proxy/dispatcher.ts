@@ -52,8 +52,12 @@ type Route = 'direct' | 'forward' | 'tunnel'
 /** How an origin goes, decided once per origin; the target's host and port, for the policy; what a probe's record is told. */
 interface Routing {
   readonly route: Route
-  readonly hostname: string
-  readonly port: number
+  /**
+   * Why the target policy refuses this origin through the proxy (decided
+   * once per origin: the policy is the job's, fixed until a reload rebuilds
+   * the client); undefined when it may go, or goes direct.
+   */
+  readonly refused: string | undefined
   readonly facts: ProxyFacts
 }
 
@@ -146,7 +150,8 @@ export class ProxyDispatcher extends Dispatcher {
     const proxy = https ? this.#settings.https : url.protocol === 'http:' ? this.#settings.http : undefined
     const port = url.port !== '' ? url.port : https ? '443' : '80'
     const route = proxy === undefined || this.#settings.noProxy?.bypass(url.hostname, port) === true ? 'direct' : https ? 'tunnel' : 'forward'
-    routing = { route, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port), facts: this.#facts(route, proxy) }
+    const refused = route === 'direct' ? undefined : this.#viaProxy(url.hostname.replace(/^\[(.*)\]$/, '$1'), Number(port))?.message
+    routing = { route, refused, facts: this.#facts(route, proxy) }
     if (this.#routes.size >= MAX_ROUTES) this.#routes.clear()
     this.#routes.set(origin, routing)
     return routing
@@ -160,12 +165,12 @@ export class ProxyDispatcher extends Dispatcher {
 
   #send (dispatchDirect: Dispatcher['dispatch'], opts: Opts, handler: Handler): boolean {
     const origin = String(opts.origin)
-    const { route, hostname, port, facts } = this.#route(origin)
+    const { route, refused, facts } = this.#route(origin)
     const record = (opts as ProbeDispatchOptions).probe?.record
     if (record !== undefined) record.proxy = facts
     if (route === 'direct') return dispatchDirect(opts, handler)
-    const refused = this.#viaProxy(hostname, port)
-    if (refused !== undefined) throw refused
+    // Built per request, from the reason decided per origin: no error object is shared between requests.
+    if (refused !== undefined) throw new Errors.TARGET_FORBIDDEN(refused)
     if (route === 'tunnel') return (this.#tunnel as Agent).dispatch(opts, handler)
     // Forwarded: `GET http://host:port/path` to the proxy, Host the target's.
     const proxy = this.#settings.http as ProxyUrl

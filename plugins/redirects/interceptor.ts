@@ -57,7 +57,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Interceptor, ProbeDispatchOptions } from '../../src/client/feature.js'
-import { toRecord, type HeaderRecord } from '../../src/client/headers.js'
+import { SCHEMED_CREDENTIAL_HEADERS, toRecord, WHOLE_CREDENTIAL_HEADERS, type HeaderRecord } from '../../src/client/headers.js'
 import type { TargetPolicy } from '../../src/policy/target-policy.js'
 import type { ProbeRecord } from '../../src/client/record.js'
 import { Errors, isCoded } from '../../src/errors.js'
@@ -69,7 +69,7 @@ type Controller = Dispatcher.DispatchController
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308])
 export const MAX_REQUESTS = 10
-const CREDENTIALS = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2', 'proxy-authorization', 'proxy-authenticate'])
+const CREDENTIALS = new Set([...SCHEMED_CREDENTIAL_HEADERS, ...WHOLE_CREDENTIAL_HEADERS])
 /** The target policy's refusals of a hop found below this layer (a proxy's dispatcher, the connector). */
 const REFUSED = new Set(['SG_TARGET_FORBIDDEN', 'SG_ADDRESS_FORBIDDEN'])
 

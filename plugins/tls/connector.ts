@@ -31,7 +31,7 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { buildConnector, errors } from 'undici'
 import type { ConnectOptions, Connector } from '../../src/client/feature.js'
-import { chainOf } from '../../src/client/certificates.js'
+import { chainOf, notAfterSeconds } from '../../src/client/certificates.js'
 import { attemptOf, bindConnection, type TlsFacts } from '../../src/client/connection-facts.js'
 import {
   CLOSED_AFTER_CERT_REQUEST, isTlsError, subjectWords, TlsHandshakeError, tlsFailureWords,
@@ -97,6 +97,7 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
       checkedName: name,
       checkedFrom: facts.nameFrom,
       peer: undefined,
+      notAfter: undefined,
     }
     attempt.tls = published
 
@@ -161,6 +162,8 @@ export function tlsConnector (o: TlsConnectorOptions): Connector {
       clearTimeout(timer)
       clearTimeout(verdict)
       socket.off('keylog', observe).off('error', onError).off('end', onClosed).off('close', onClosed).off('session', onSession)
+      // Once per connection, so the certificate gauge reads a number at each probe on it.
+      published.notAfter = notAfterSeconds(peer)
       if (err === null) {
         published.protocol = socket.getProtocol() ?? undefined
         published.cipher = socket.getCipher()?.standardName

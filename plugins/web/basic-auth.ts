@@ -27,7 +27,7 @@ const MAX_PASSWORD_BYTES = 72
 export type Verdict = 'ok' | 'missing' | 'refused'
 
 /** Go's http.Request.BasicAuth: `Basic` (any case), strict base64, user and password split at the first colon. */
-export function parseBasicAuth (header: string | undefined): { user: string, password: string } | undefined {
+function parseBasicAuth (header: string | undefined): { user: string, password: string } | undefined {
   if (header === undefined || header.length < 6 || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined
   const b64 = header.slice(6)
   if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined

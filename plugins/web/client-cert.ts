@@ -45,7 +45,7 @@ export function parseClientAuth (s: string): ClientAuthType {
 }
 
 /** The names of a certificate's subject alternative names as Go lists them (DNS, email, IP, URI). */
-export function sanValues (subjectAltName: string | undefined): string[] {
+function sanValues (subjectAltName: string | undefined): string[] {
   const out: string[] = []
   // node's format: `DNS:a, IP Address:1.2.3.4, email:x@y, URI:u`, a value with
   // a comma or a quote JSON-quoted.

@@ -76,7 +76,7 @@ export function loadWebConfig (file: string): WebConfig {
 }
 
 /** Parses web config YAML; `file` names it in errors and anchors relative paths. */
-export function parseWebConfig (text: string, file: string): WebConfig {
+function parseWebConfig (text: string, file: string): WebConfig {
   const top = parseYamlFile(text, file)
   strict(top, 'web.Config')
 

@@ -35,15 +35,9 @@ export function chainOf (peer: DetailedPeerCertificate | undefined): CertSummary
   return chain
 }
 
-/** notAfterSeconds per certificate object: a connection's peer is asked once per probe, and parsing its date costs more than the lookup. */
-const notAfterOf = new WeakMap<PeerCertificate, number | undefined>()
-
 /** When the peer's own certificate expires, in seconds since the epoch; undefined without one. */
 export function notAfterSeconds (peer: PeerCertificate | undefined): number | undefined {
   if (peer?.valid_to === undefined) return undefined
-  if (notAfterOf.has(peer)) return notAfterOf.get(peer)
   const ms = Date.parse(peer.valid_to)
-  const seconds = Number.isNaN(ms) ? undefined : Math.floor(ms / 1000)
-  notAfterOf.set(peer, seconds)
-  return seconds
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000)
 }

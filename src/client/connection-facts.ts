@@ -27,6 +27,8 @@ export interface TlsFacts {
   checkedFrom: string
   /** Node's detailed peer certificate, by reference: the chain the target presented (summarised only to print it). */
   peer: DetailedPeerCertificate | undefined
+  /** The leaf's notAfter in Unix seconds, parsed once when the handshake ended (succeeded or failed with a certificate seen). */
+  notAfter: number | undefined
 }
 
 /** Instants are performance.now() values, like the ProbeRecord's. */

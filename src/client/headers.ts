@@ -66,3 +66,12 @@ export function canonicalHeaderKey (name: string): string {
   if (!TOKEN.test(name)) return name
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
 }
+
+/**
+ * Header names whose values are credentials: after an auth scheme (`Bearer
+ * <token>`: the scheme is no secret), or whole. The redirect layer drops
+ * both kinds on a cross-host hop, as Go's client does; the probe record
+ * masks them in what it prints.
+ */
+export const SCHEMED_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate'])
+export const WHOLE_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['cookie', 'cookie2'])

@@ -33,6 +33,7 @@
 import diagnostics from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import type { Connector } from './feature.js'
+import { reply } from './pinned-connect.js'
 
 /**
  * The most bytes of interim heads a response may start with: undici's limit
@@ -166,13 +167,6 @@ export function skipContinue<T extends Socket> (socket: T): T {
   filters.set(socket, filter)
   socket.read = function read (size?: number) { return filter.filtered(size) }
   return socket
-}
-
-type Done = Parameters<Connector>[1]
-
-function reply (callback: Done, err: Error | null, socket: Socket | null): void {
-  if (err !== null) callback(err, null)
-  else callback(null, socket as Socket)
 }
 
 /** `connect`, with the interim filter on every connection it hands over. */

@@ -34,7 +34,8 @@ const NEXT_ADDRESS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EA
 
 type Done = Parameters<Connector>[1]
 
-function reply (callback: Done, err: Error | null, socket: Socket | null): void {
+/** Hands a connector's outcome to undici's callback, in the (err, null) | (null, socket) shape it wants. */
+export function reply (callback: Done, err: Error | null, socket: Socket | null): void {
   if (err !== null) callback(err, null)
   else callback(null, socket as Socket)
 }

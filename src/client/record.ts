@@ -22,9 +22,8 @@
 // messages, URLs as redactUrl shows them).
 import type { IncomingHttpHeaders } from 'node:http'
 import { inspect } from 'node:util'
-import { notAfterSeconds } from './certificates.js'
 import type { ConnectionFacts } from './connection-facts.js'
-import { canonicalHeaderKey, toRecord, type HeaderRecord } from './headers.js'
+import { canonicalHeaderKey, SCHEMED_CREDENTIAL_HEADERS, toRecord, WHOLE_CREDENTIAL_HEADERS, type HeaderRecord } from './headers.js'
 import { SECRET_PLACEHOLDER } from './secret.js'
 
 /** Where a probe was when it failed. */
@@ -97,10 +96,6 @@ export interface ProbeSummary {
   readonly bytes: number
 }
 
-/** Header names whose values are credentials, wholly or after an auth scheme (the redirect layer's cross-host set). */
-const SCHEMED = new Set(['authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate'])
-const WHOLLY_SECRET = new Set(['cookie', 'cookie2'])
-
 /** `Bearer abc` → `Bearer <secret>` (the scheme is no secret); a value without a scheme is all secret. */
 function schemeOnly (value: string): { shown: string, secret: string } {
   const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +(\S.*)$/s.exec(value)
@@ -150,11 +145,11 @@ export class SentRequest {
       const shownName = canonicalHeaderKey(lower)
       const plain = this.#plainOf !== undefined && lower in this.#plainOf ? [...values(this.#plainOf[lower])] : undefined
       for (const v of values(value)) {
-        if (SCHEMED.has(lower)) {
+        if (SCHEMED_CREDENTIAL_HEADERS.has(lower)) {
           const { shown, secret } = schemeOnly(v)
           lines.push([shownName, shown])
           secrets.push(secret)
-        } else if (WHOLLY_SECRET.has(lower)) {
+        } else if (WHOLE_CREDENTIAL_HEADERS.has(lower)) {
           lines.push([shownName, SECRET_PLACEHOLDER])
           secrets.push(v)
         } else if (plain !== undefined) {
@@ -244,11 +239,6 @@ export class ProbeRecord {
     readonly debug: boolean
   ) {}
 
-  /** The probe is over (summary is then set). */
-  get finished (): boolean {
-    return this.endAt !== undefined
-  }
-
   /** What the status page and metrics keep; undefined until the probe is over. */
   get summary (): ProbeSummary | undefined {
     if (this.endAt === undefined) return undefined
@@ -265,7 +255,7 @@ export class ProbeRecord {
 
   /** The leaf certificate's notAfter (seconds since the epoch) of the connection's TLS handshake, when there was one. */
   get certNotAfter (): number | undefined {
-    return notAfterSeconds(this.connection?.tls?.peer)
+    return this.connection?.tls?.notAfter
   }
 
   /**

@@ -10,7 +10,7 @@ import { inspect } from 'node:util'
 import { SECRET_PLACEHOLDER } from './secret.js'
 
 /** What a URL's password prints as (Go's url.URL.Redacted). */
-export const PASSWORD_PLACEHOLDER = 'xxxxx'
+const PASSWORD_PLACEHOLDER = 'xxxxx'
 
 interface UrlParts {
   /** Everything before the query: scheme, authority, path. */
@@ -98,7 +98,7 @@ export function redactUrl (written: string): string {
  * secret (a URL copied from /config or from an error), which Prometheus would
  * send as the password or the query value. Undefined when there is no such part.
  */
-export function urlPlaceholderProblem (written: string): string | undefined {
+function urlPlaceholderProblem (written: string): string | undefined {
   const { userinfo, query } = split(written)
   const password = passwordOf(userinfo)
   if (password !== undefined && unescape(password) === PASSWORD_PLACEHOLDER) {
@@ -119,7 +119,7 @@ export function urlPlaceholderProblem (written: string): string | undefined {
  * written, decoded, and as the WHATWG parser re-encodes them for the request:
  * what a server that echoes the request may show of them.
  */
-export function urlSecrets (written: string): string[] {
+function urlSecrets (written: string): string[] {
   const { userinfo, query } = split(written)
   const raw = [passwordOf(userinfo), ...params(query).map(([, v]) => v)]
   try {

@@ -22,11 +22,11 @@ import { FILE_LIMITS } from '../config/bounded-file.js'
 export const SECRET_PLACEHOLDER = '<secret>'
 
 /** Why `<secret>` cannot be a secret's value: the message of a load error. */
-export const PLACEHOLDER_MESSAGE = `"${SECRET_PLACEHOLDER}" is what scrape-gateway (like Prometheus) prints in place of a secret, not a secret: ` +
+const PLACEHOLDER_MESSAGE = `"${SECRET_PLACEHOLDER}" is what scrape-gateway (like Prometheus) prints in place of a secret, not a secret: ` +
   'write the real value here (a config copied from /config has none)'
 
-/** Thrown by `new Secret('<secret>')`; a config key's decoder turns it into a load error at the key (secretAt). */
-export class PlaceholderSecretError extends Error {
+/** Thrown by `new Secret('<secret>')`: a guard. The decoders (secretAt, the oauth2 token request) refuse the placeholder at its key before they build a Secret, so only a path that forgot to check meets it. */
+class PlaceholderSecretError extends Error {
   constructor () {
     super(PLACEHOLDER_MESSAGE)
     this.name = 'PlaceholderSecretError'

@@ -18,7 +18,7 @@ export interface SpecialRange {
   readonly what: string
 }
 
-export const SPECIAL_RANGES: readonly SpecialRange[] = [
+const SPECIAL_RANGES: readonly SpecialRange[] = [
   { network: '169.254.0.0', prefix: 16, family: 'ipv4', what: 'link-local (cloud metadata)' },
   { network: '100.100.100.200', prefix: 32, family: 'ipv4', what: 'a cloud metadata address' },
   { network: '0.0.0.0', prefix: 8, family: 'ipv4', what: 'a "this host" address' },

@@ -53,7 +53,7 @@ class Ranges {
   }
 }
 
-export type PolicySpec = Pick<JobConfig, 'name' | 'scheme' | 'targets' | 'allowedTargets'>
+type PolicySpec = Pick<JobConfig, 'name' | 'scheme' | 'targets' | 'allowedTargets'>
 
 export class TargetPolicy {
   readonly #job: string
