@@ -197,6 +197,14 @@ scrape_configs:
     assert.equal(h2.requests.at(-1)?.httpVersion, '2.0')
   })
 
+  it('says which rule set the deadline: the caller\'s header minus the offset, its whole budget when the offset would eat it, or the job\'s', async () => {
+    const timeout = async (header: string): Promise<string> =>
+      line((await report('plain', plain.host, { 'X-Prometheus-Scrape-Timeout-Seconds': header })).text, 'Timeout:')
+    assert.equal(await timeout('3'), 'Timeout: 2.5s (the caller\'s X-Prometheus-Scrape-Timeout-Seconds 3 minus --timeout-offset 0.5s; the job\'s scrape_timeout is 10s)')
+    assert.equal(await timeout('0.4'), 'Timeout: 0.4s (the caller\'s X-Prometheus-Scrape-Timeout-Seconds 0.4, whole: --timeout-offset 0.5s would leave nothing of it; the job\'s scrape_timeout is 10s)')
+    assert.equal(await timeout('30'), 'Timeout: 10s (the job\'s scrape_timeout is 10s; the caller\'s X-Prometheus-Scrape-Timeout-Seconds 30 minus --timeout-offset 0.5s is no lower)')
+  })
+
   it('a keep-alive connection says it was reused, instead of timing what did not happen', async () => {
     await report('plain', plain.host)
     const { text } = await report('plain', plain.host)

@@ -46,7 +46,15 @@ export interface TimeoutFacts {
   /** X-Prometheus-Scrape-Timeout-Seconds as the caller sent it. */
   readonly header: string | undefined
   readonly offsetMs: number
+  /**
+   * Which rule set the deadline (src/scrape/timeout.ts): the job's
+   * scrape_timeout, the caller's header minus the offset, or the caller's
+   * whole budget when the offset would leave nothing of it.
+   */
+  readonly from: TimeoutRule
 }
+
+export type TimeoutRule = 'job' | 'header' | 'whole header'
 
 /** A redirect the redirect layer saw on one request, and what it decided. */
 export interface RedirectFacts {

@@ -68,9 +68,15 @@ function timeoutWords (record: ProbeRecord): string {
   const effective = `${formatSeconds(record.timeoutMs)}s`
   if (t === undefined) return effective
   const job = `the job's scrape_timeout is ${formatSeconds(t.jobMs)}s`
-  if (t.header === undefined || t.header.trim() === '' || Number(t.header) === 0) return `${effective} (${job}; the caller sent no X-Prometheus-Scrape-Timeout-Seconds)`
-  if (record.timeoutMs === t.jobMs) return `${effective} (${job}; the caller's X-Prometheus-Scrape-Timeout-Seconds ${clean(t.header)} minus --timeout-offset ${formatSeconds(t.offsetMs)}s is no lower)`
-  return `${effective} (the caller's X-Prometheus-Scrape-Timeout-Seconds ${clean(t.header)} minus --timeout-offset ${formatSeconds(t.offsetMs)}s; ${job})`
+  const header = `the caller's X-Prometheus-Scrape-Timeout-Seconds ${clean(t.header ?? '')}`
+  const offset = `--timeout-offset ${formatSeconds(t.offsetMs)}s`
+  switch (t.from) {
+    case 'header': return `${effective} (${header} minus ${offset}; ${job})`
+    case 'whole header': return `${effective} (${header}, whole: ${offset} would leave nothing of it; ${job})`
+    case 'job':
+      if (t.header === undefined || t.header.trim() === '' || Number(t.header) === 0) return `${effective} (${job}; the caller sent no X-Prometheus-Scrape-Timeout-Seconds)`
+      return `${effective} (${job}; ${header} minus ${offset} is no lower)`
+  }
 }
 
 function outcomeLines (record: ProbeRecord): string[] {

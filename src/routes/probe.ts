@@ -120,7 +120,7 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
     // 400 or 403 before any DNS lookup or connection; what is dialled is the canonical form that was checked.
     const dial = job.policy.admit(hostPort(target, job.config))
     const timeoutHeader = headerString(request.headers[TIMEOUT_HEADER])
-    const timeoutMs = effectiveTimeout(job.config.scrapeTimeout, timeoutHeader, timeoutOffsetMs)
+    const deadline = effectiveTimeout(job.config.scrapeTimeout, timeoutHeader, timeoutOffsetMs)
 
     // The job's cap first: a job at its cap is refused for its own reason even when the gateway is full too.
     const jobCap = job.config.maxConcurrentProbes ?? maxConcurrentProbesPerJob
@@ -134,9 +134,9 @@ export async function probeRoute (app: FastifyInstance, opts: ProbeRouteOptions)
       reply.header('retry-after', '1')
       throw new Errors.TOO_MANY_PROBES(`${maxConcurrentProbes} probes`, '--probe.max-concurrency')
     }
-    const probe = new Probe(job, dial, timeoutMs, {
+    const probe = new Probe(job, dial, deadline.ms, {
       sent: target,
-      timeout: { jobMs: job.config.scrapeTimeout, header: timeoutHeader, offsetMs: timeoutOffsetMs },
+      timeout: { jobMs: job.config.scrapeTimeout, header: timeoutHeader, offsetMs: timeoutOffsetMs, from: deadline.from },
       debug,
     })
     const started = process.hrtime.bigint()

@@ -113,8 +113,6 @@ export class Probe implements Dispatcher.DispatchHandler {
   /** Bytes of a non-200's body dropped so far. */
   #drained = 0
   #acceptsGzip = false
-  /** The body is gzip relayed as it is, uncounted: its decoded size is unknown. */
-  #gzipPassedThrough = false
   #head: ProbeHead | undefined
   #relay: BodyRelay | undefined
   #out: Writable | undefined
@@ -246,7 +244,6 @@ export class Probe implements Dispatcher.DispatchHandler {
     let mode: RelayMode = 'plain'
     // A caller that accepts gzip gets the target's gzip bytes as they are.
     if (encoding === 'gzip') mode = !this.#acceptsGzip ? 'decode' : limit > 0 ? 'meter' : 'plain'
-    this.#gzipPassedThrough = encoding === 'gzip' && mode === 'plain'
     this.#head = {
       contentType: headerValue(headers['content-type']),
       contentEncoding: mode === 'decode' ? undefined : encoding,
@@ -345,7 +342,9 @@ export class Probe implements Dispatcher.DispatchHandler {
     const { record } = this
     const relay = this.#relay
     record.relayedBytes = record.debug ? 0 : relay?.bytes ?? 0
-    record.decodedBytes = relay === undefined ? 0 : this.#gzipPassedThrough ? undefined : relay.decoded
+    // Gzip passed through unmetered is never decoded: its decoded size is unknown.
+    const gzipPassedThrough = relay?.mode === 'plain' && this.#head?.contentEncoding === 'gzip'
+    record.decodedBytes = relay === undefined ? 0 : gzipPassedThrough ? undefined : relay.decoded
     if (record.code === undefined) {
       record.code = 'success'
       record.httpStatus = 200
