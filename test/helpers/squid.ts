@@ -1,13 +1,12 @@
 // A real forward proxy for tests: Debian's squid, started in the foreground on
 // a free 127.0.0.1 port with a throwaway config in a temp dir (no disk cache,
 // its own hosts file, access log readable by the test).
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { refusedPort } from './targets.js'
-import { watch } from './daemon.js'
+import { spawnDaemon } from './daemon.js'
 
 export interface Squid {
   /** http://127.0.0.1:PORT */
@@ -69,14 +68,6 @@ async function canConnect (port: number): Promise<boolean> {
   })
 }
 
-async function exited (child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms)
-    child.once('exit', () => { clearTimeout(timer); resolve(true) })
-  })
-}
-
 export async function startSquid (opts: SquidOptions = {}): Promise<Squid> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-squid-'))
   // Run as root, squid drops to its cache_effective_user (Debian: proxy), which must write here.
@@ -87,16 +78,17 @@ export async function startSquid (opts: SquidOptions = {}): Promise<Squid> {
   const conf = path.join(dir, 'squid.conf')
   fs.writeFileSync(conf, config(dir, port))
 
-  const child = spawn(SQUID, ['-N', '-d1', '-f', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const daemon = watch(child)
+  const daemon = spawnDaemon(SQUID, ['-N', '-d1', '-f', conf], dir)
+  const { child } = daemon
 
   const deadline = Date.now() + 20_000
   while (!(await canConnect(port))) {
     if (daemon.spawnError() !== undefined) {
+      await daemon.close()
       throw new Error(`cannot start ${SQUID} (install Debian's squid: apt-get install squid): ${daemon.spawnError()?.message}`)
     }
     if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL')
+      await daemon.close()
       throw new Error(`squid did not start on 127.0.0.1:${port}:\n${daemon.output()}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -110,7 +102,6 @@ export async function startSquid (opts: SquidOptions = {}): Promise<Squid> {
       return []
     }
   }
-  let closing: Promise<void> | undefined
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -124,16 +115,6 @@ export async function startSquid (opts: SquidOptions = {}): Promise<Squid> {
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
     },
-    close () {
-      closing ??= (async () => {
-        child.kill('SIGTERM')
-        if (!(await exited(child, 5000))) {
-          child.kill('SIGKILL')
-          await exited(child, 5000)
-        }
-        fs.rmSync(dir, { recursive: true, force: true })
-      })()
-      return closing
-    },
+    close: daemon.close,
   }
 }
